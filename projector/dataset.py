@@ -1,0 +1,207 @@
+"""The Dataset: vectors (float32 N×D, read-only) with one metadata row per point."""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import formats
+from .errors import DataError
+
+HASH_CHUNK_ROWS = 65_536
+
+
+@dataclass
+class Sprite:
+    """A sprite sheet: PNG bytes holding row-major thumbnails of ``tile`` = (width, height) pixels."""
+    png: bytes
+    tile: tuple[int, int]
+
+
+@dataclass(eq=False)
+class Dataset:
+    """Embeddings and their metadata.
+
+    ``vectors`` is float32 N×D and read-only (memory-mapped when it comes from a file or the
+    store); ``metadata`` has one row per point; ``warnings`` lists what was tolerated on load.
+    """
+    vectors: np.ndarray
+    metadata: pd.DataFrame
+    name: str = "embeddings"
+    warnings: list[str] = field(default_factory=list)
+    sprite: Sprite | None = None
+    _id: str | None = None
+    _derived: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def num_points(self) -> int:
+        return int(self.vectors.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    @property
+    def id(self) -> str:
+        """Content hash of the vectors and metadata (the same data always gets the same id)."""
+        if self._id is None:
+            self._id = content_id(self.vectors, self.metadata)
+        return self._id
+
+    def space(self, spherize: bool = False) -> np.ndarray:
+        """The vectors neighbours and projections work in: as given, or spherized."""
+        if not spherize:
+            return self.vectors
+        if "spherized" not in self._derived:
+            self._derived["spherized"] = spherize_vectors(self.vectors)
+        return self._derived["spherized"]
+
+    def norms(self, spherize: bool = False) -> np.ndarray:
+        """Euclidean row norms of :meth:`space`, float32, computed once."""
+        key = ("norms", spherize)
+        if key not in self._derived:
+            X = self.space(spherize)
+            out = np.empty(X.shape[0], dtype=np.float32)
+            for s in range(0, X.shape[0], HASH_CHUNK_ROWS):
+                block = np.asarray(X[s:s + HASH_CHUNK_ROWS])
+                out[s:s + len(block)] = np.sqrt(np.einsum("ij,ij->i", block, block))
+            self._derived[key] = out
+        return self._derived[key]
+
+    def text_columns(self) -> list[str]:
+        return [c for c in self.metadata.columns if not pd.api.types.is_numeric_dtype(self.metadata[c])]
+
+    def default_column(self) -> str | None:
+        """The column labels and searches use when none is named: the first non-numeric one."""
+        text = self.text_columns()
+        if text:
+            return text[0]
+        return self.metadata.columns[0] if len(self.metadata.columns) else None
+
+
+def spherize_vectors(vectors: np.ndarray) -> np.ndarray:
+    """Subtract the centroid and scale every vector to unit norm (all-zero rows stay zero)."""
+    X = np.asarray(vectors, dtype=np.float32)
+    centroid = X.mean(axis=0, dtype=np.float64).astype(np.float32)
+    out = X - centroid
+    norms = np.sqrt(np.einsum("ij,ij->i", out, out))
+    nonzero = norms > 0
+    out[nonzero] /= norms[nonzero, None]
+    out.flags.writeable = False
+    return out
+
+
+def content_id(vectors: np.ndarray, metadata: pd.DataFrame) -> str:
+    """A short hex digest of vectors (shape and float32 bytes) and metadata (as TSV)."""
+    h = hashlib.blake2b(digest_size=10)
+    h.update(f"v1:{vectors.shape[0]}x{vectors.shape[1]}:".encode())
+    for s in range(0, vectors.shape[0], HASH_CHUNK_ROWS):
+        h.update(np.ascontiguousarray(vectors[s:s + HASH_CHUNK_ROWS], dtype=np.float32).tobytes())
+    h.update(formats.write_metadata_tsv(metadata))
+    return h.hexdigest()
+
+
+def _align_metadata(table: formats.MetadataTable, n: int, shown: str) -> tuple[pd.DataFrame, list[str]]:
+    frame = table.frame
+    m = len(frame)
+    if m == n:
+        return frame, []
+    ncols = len(frame.columns)
+    if ncols == 1 and m == n + 1:
+        raise DataError(f"{shown} has {m:,} rows but there are {n:,} points: a single-column metadata "
+                        "file should not have a header row — delete the first line and upload again.")
+    if ncols > 1 and m == n - 1:
+        raise DataError(f"{shown} has {m:,} rows but there are {n:,} points: a metadata file with several "
+                        "columns should have a header row naming them — add one and upload again.")
+    if m > n:
+        warning = (f"{shown} has {m:,} rows but there are {n:,} points; the last {m - n:,} rows "
+                   "were ignored.")
+        frame = frame.iloc[:n].reset_index(drop=True)
+    else:
+        warning = (f"{shown} has {m:,} rows but there are {n:,} points; the last {n - m:,} points "
+                   "have no metadata.")
+        frame = frame.reindex(pd.RangeIndex(n))
+        for c in frame.columns:
+            if not pd.api.types.is_numeric_dtype(frame[c]):
+                frame[c] = pd.array([None if isinstance(v, float) else v for v in frame[c]], dtype=object)
+    return frame, [warning]
+
+
+def load_dataset(vectors, metadata=None, *, name: str | None = None, shape=None) -> Dataset:
+    """Load embeddings and optional metadata into a :class:`Dataset`.
+
+    ``vectors``: a path to ``.npy``, ``.npz`` (one array, or ``file.npz:key``), tensor ``.tsv``,
+    raw float32 ``.bytes`` (with ``shape=(N, D)`` or ``(None, D)``), or a numpy array.
+    ``metadata``: a path to a metadata ``.tsv`` or a DataFrame with one row per point.
+    Raises :class:`DataError` with one sentence for a person when the input is bad.
+    """
+    if shape is not None:
+        try:
+            shape = tuple(None if s is None else int(s) for s in shape)
+        except (TypeError, ValueError):
+            raise DataError(f"shape must be (N, D) or (None, D), not {shape!r}.") from None
+    X, labels = formats.read_vectors(vectors, shape=shape)
+    n = X.shape[0]
+    warnings: list[str] = []
+    if metadata is None:
+        if labels is not None:
+            frame = pd.DataFrame({"label": pd.array(labels, dtype=object)})
+        else:
+            frame = pd.DataFrame(index=pd.RangeIndex(n))
+    elif isinstance(metadata, pd.DataFrame):
+        if len(metadata) != n:
+            raise DataError(f"the metadata has {len(metadata):,} rows but there are {n:,} points; "
+                            "give one row per point.")
+        frame = metadata.reset_index(drop=True)
+        frame.columns = [str(c) for c in frame.columns]
+    else:
+        shown = Path(os.fspath(metadata)).name
+        frame, warnings = _align_metadata(formats.read_metadata_tsv(metadata), n, shown)
+    if name is None:
+        name = Path(os.fspath(vectors)).stem if not isinstance(vectors, np.ndarray) else "embeddings"
+        name = name.split(":")[0]
+    return Dataset(vectors=X, metadata=frame, name=name, warnings=warnings)
+
+
+def load_projector_config(path) -> list[Dataset]:
+    """Load every embedding a TensorBoard projector config (JSON or pbtxt) names."""
+    out = []
+    for spec in formats.read_projector_config(path):
+        shape = spec.shape
+        if spec.tensor_path.suffix.lower() == ".bytes" and shape is not None:
+            shape = (None, shape[1])  # the anchor shows the rows the file holds
+        ds = load_dataset(spec.tensor_path, spec.metadata_path, name=spec.name, shape=shape)
+        if spec.shape and spec.shape[0] and spec.shape[0] > ds.num_points:
+            ds.warnings.append(f"{spec.name}: the config says {spec.shape[0]:,} points but the tensor "
+                               f"file holds {ds.num_points:,}; showing those.")
+        if spec.sprite_path is not None:
+            ds.sprite, warning = _read_sprite(spec.sprite_path, spec.sprite_dim, ds.num_points)
+            if warning:
+                ds.warnings.append(warning)
+        out.append(ds)
+    return out
+
+
+def _read_sprite(path: Path, dim, n: int):
+    if not path.is_file():
+        return None, f"the sprite {path.name} was not found; the data set loads without images."
+    if not dim or len(dim) != 2 or min(dim) <= 0:
+        return None, f"the sprite {path.name} has no valid singleImageDim; the data set loads without images."
+    from PIL import Image  # Pillow only when a sprite is present
+
+    png = path.read_bytes()
+    try:
+        with Image.open(path) as im:
+            width, height = im.size
+    except Exception:
+        return None, f"the sprite {path.name} is not a readable image; the data set loads without images."
+    per_row = width // int(dim[0])
+    capacity = per_row * (height // int(dim[1]))
+    if capacity < n:
+        return None, (f"the sprite {path.name} holds {capacity:,} thumbnails of {dim[0]}×{dim[1]} px but "
+                      f"there are {n:,} points; the data set loads without images.")
+    return Sprite(png=png, tile=(int(dim[0]), int(dim[1]))), None

@@ -1,0 +1,481 @@
+"""Readers for the files a user brings: vectors (.npy, .npz, tensor .tsv, raw .bytes),
+metadata .tsv and TensorBoard projector configs (JSON and pbtxt).
+
+Every reader raises :class:`DataError` with one sentence for a person when the input is bad.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGIC = b"PK\x03\x04"
+FINITE_CHECK_ROWS = 65_536  # rows per chunk when scanning memory-mapped vectors for NaN/Inf
+
+# What JavaScript's Number() accepts as a decimal number; TensorBoard decides "numeric" with it.
+_NUMBER_RE = re.compile(r"^\s*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|Infinity)\s*$")
+
+
+def is_number(text: str) -> bool:
+    """True when ``text`` reads as a number the way the anchor's metadata parser reads it."""
+    return bool(_NUMBER_RE.match(text))
+
+
+# ---------------------------------------------------------------- vectors
+
+def read_vectors(source, *, shape=None, name: str | None = None):
+    """Read an N×D float array from a path or array.
+
+    Returns ``(vectors, labels)``: ``vectors`` is float32 (a read-only memory map for float32
+    ``.npy``), ``labels`` the leading label column of a tensor TSV or ``None``.
+    """
+    if isinstance(source, np.ndarray):
+        return validate_vectors(source, name or "the array"), None
+    text = os.fspath(source)
+    path, key = _split_npz_key(text)
+    shown = name or path.name
+    if not path.exists():
+        raise DataError(f"{shown} was not found; check the path.")
+    if path.is_dir():
+        raise DataError(f"{shown} is a folder, not a file; give the path of the embeddings file.")
+    if path.stat().st_size == 0:
+        raise DataError(f"{shown} is empty; upload the file again.")
+    suffix = path.suffix.lower()
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if suffix == ".bytes":
+        return _read_bytes(path, shape, shown), None
+    if head.startswith(NPY_MAGIC):
+        return _read_npy(path, shown), None
+    if head.startswith(ZIP_MAGIC):
+        return _read_npz(path, key, shown), None
+    if suffix in (".npy", ".npz"):
+        raise DataError(f"{shown} is not a NumPy {suffix} file (its first bytes are wrong); "
+                        "save it with numpy.save or numpy.savez.")
+    if suffix in (".tsv", ".txt", ".csv", "") or _looks_like_text(head):
+        return _read_tensor_tsv(path, shown)
+    raise DataError(f"{shown} is not a format this app reads; use .npy, .npz, tensor .tsv or .bytes.")
+
+
+def _split_npz_key(text: str):
+    m = re.match(r"^(.*\.npz):([^/\\]+)$", text, flags=re.IGNORECASE)
+    if m and not Path(text).exists():
+        return Path(m.group(1)), m.group(2)
+    return Path(text), None
+
+
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _read_npy(path: Path, shown: str) -> np.ndarray:
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as exc:
+        msg = str(exc)
+        if "allow_pickle" in msg or "object" in msg.lower():
+            raise DataError(f"{shown} holds Python objects (a pickled array), which this app never "
+                            "loads; save a numeric array with numpy.save(arr.astype('float32')).") from None
+        if "mmap length" in msg or "cannot reshape" in msg or "smaller" in msg:
+            raise DataError(f"{shown} is truncated: it holds fewer bytes than its header promises; "
+                            "upload the complete file.") from None
+        raise DataError(f"{shown} could not be read as a .npy file ({msg}); save it with numpy.save.") from None
+    except (EOFError, OSError):
+        raise DataError(f"{shown} is truncated or damaged; upload the complete file.") from None
+    return validate_vectors(arr, shown)
+
+
+def _read_npz(path: Path, key: str | None, shown: str) -> np.ndarray:
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError):
+        raise DataError(f"{shown} is not a readable .npz archive; save it with numpy.savez.") from None
+    with npz:
+        keys = list(npz.files)
+        if not keys:
+            raise DataError(f"{shown} holds no arrays; save the embeddings into it with numpy.savez.")
+        if key is None:
+            if len(keys) > 1:
+                raise DataError(f"{shown} holds several arrays ({', '.join(keys)}); "
+                                f"say which one to use, e.g. {shown}:{keys[0]}.")
+            key = keys[0]
+        if key not in keys:
+            raise DataError(f"{shown} has no array named {key!r}; it has {', '.join(keys)}.")
+        try:
+            arr = npz[key]
+        except ValueError as exc:
+            if "allow_pickle" in str(exc):
+                raise DataError(f"{shown}:{key} holds Python objects (a pickled array), which this "
+                                "app never loads; save a numeric array.") from None
+            raise DataError(f"{shown}:{key} could not be read ({exc}).") from None
+        except (zipfile.BadZipFile, EOFError, OSError):
+            raise DataError(f"{shown} is truncated or damaged; upload the complete file.") from None
+    return validate_vectors(arr, f"{shown}:{key}")
+
+
+def _read_bytes(path: Path, shape, shown: str) -> np.ndarray:
+    if shape is None or len(shape) != 2 or not shape[1]:
+        raise DataError(f"{shown} is raw float32 bytes with no shape; give its dimension D "
+                        "(shape=(N, D) or (None, D)).")
+    n_expected, dim = shape[0], int(shape[1])
+    if dim < 2:
+        raise DataError(f"the dimension of {shown} must be at least 2, not {dim}.")
+    size = path.stat().st_size
+    if size % (4 * dim):
+        raise DataError(f"{shown} has {size:,} bytes, which is not a multiple of 4×{dim} "
+                        f"(float32 rows of dimension {dim}); check the dimension or the file.")
+    n = size // (4 * dim)
+    if n_expected is not None and int(n_expected) != n:
+        raise DataError(f"{shown} holds {n:,} rows of dimension {dim}, but the shape says "
+                        f"{int(n_expected):,}; check the shape or the file.")
+    arr = np.memmap(path, dtype="<f4", mode="r", shape=(n, dim))
+    return validate_vectors(arr, shown)
+
+
+def _read_tensor_tsv(path: Path, shown: str):
+    raw = path.read_bytes()
+    text = _decode_utf8(raw, shown)
+    rows: list[np.ndarray] = []
+    labels: list[str] = []
+    has_labels = None
+    dim = None
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        fields = line.split("\t")
+        # A non-numeric first field, or one field more than the rows so far, is a label.
+        if not is_number(fields[0]) or (dim is not None and dim == len(fields) - 1):
+            label, fields = fields[0], fields[1:]
+            row_has_label = True
+        else:
+            label, row_has_label = None, False
+        if has_labels is None:
+            has_labels = row_has_label
+        try:
+            vec = np.array(fields, dtype=np.float64)
+        except ValueError:
+            bad = next(f for f in fields if not _is_float(f))
+            raise DataError(f"{shown}, line {lineno}: {bad[:40]!r} is not a number; "
+                            "a tensor TSV holds one vector per line, values separated by tabs.") from None
+        if dim is None:
+            dim = len(vec)
+            if dim <= 1:
+                raise DataError(f"{shown}, line {lineno}: a vector has only {dim} dimension; "
+                                "vectors need at least 2 (values separated by tabs).")
+        elif len(vec) != dim:
+            raise DataError(f"{shown}, line {lineno}: the vector has {len(vec)} dimensions but earlier "
+                            f"lines have {dim}; every line must have the same number of values.")
+        rows.append(vec)
+        labels.append(label if label is not None else "")
+    if not rows:
+        raise DataError(f"{shown} holds no vectors; it is empty or blank.")
+    arr = validate_vectors(np.vstack(rows), shown)
+    return arr, (labels if has_labels else None)
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def validate_vectors(arr, shown: str) -> np.ndarray:
+    """Check an array is a finite numeric N×D matrix (N ≥ 2, D ≥ 2) and return it as float32."""
+    arr = np.asarray(arr) if not isinstance(arr, np.ndarray) else arr
+    kind = arr.dtype.kind
+    if kind == "O":
+        raise DataError(f"{shown} holds Python objects, not numbers; save a numeric float32 array.")
+    if kind in "USa":
+        raise DataError(f"{shown} holds text, not numbers; save the embeddings as a float32 array.")
+    if kind == "c":
+        raise DataError(f"{shown} holds complex numbers; save real float32 embeddings.")
+    if kind not in "fiub":
+        raise DataError(f"{shown} has the data type {arr.dtype}, which is not numeric; save float32.")
+    if arr.ndim != 2:
+        hint = " — reshape it to (N, D)" if arr.ndim in (1, 3) else ""
+        raise DataError(f"{shown} is {arr.ndim}-D with shape {tuple(arr.shape)}; embeddings must be a "
+                        f"2-D array of N points × D dimensions{hint}.")
+    n, d = arr.shape
+    if n < 2:
+        raise DataError(f"{shown} holds {n} point{'s' if n != 1 else ''}; a projection needs at least 2.")
+    if d < 2:
+        raise DataError(f"{shown} has {d} dimension{'s' if d != 1 else ''} per point; "
+                        "embeddings need at least 2.")
+    if kind == "f":
+        _check_finite(arr, shown)
+    if arr.dtype == np.float32:
+        if isinstance(arr, np.memmap) or not arr.flags.writeable:
+            return arr
+        arr = np.ascontiguousarray(arr)
+    else:
+        with np.errstate(over="ignore"):
+            arr = arr.astype(np.float32)
+        if kind == "f":
+            _check_finite(arr, shown)  # float64 values beyond float32's range become Inf
+    arr.flags.writeable = False
+    return arr
+
+
+def _check_finite(arr: np.ndarray, shown: str) -> None:
+    for start in range(0, arr.shape[0], FINITE_CHECK_ROWS):
+        block = np.asarray(arr[start:start + FINITE_CHECK_ROWS])
+        ok = np.isfinite(block).all(axis=1)
+        if not ok.all():
+            row = start + int(np.flatnonzero(~ok)[0])
+            bad = block[row - start][~np.isfinite(block[row - start])][0]
+            what = "NaN" if np.isnan(bad) else "an infinite value"
+            raise DataError(f"{shown} has {what} in row {row} (0-based); every vector must be "
+                            "finite — fix or drop that row and upload again.")
+
+
+# ---------------------------------------------------------------- metadata
+
+@dataclass
+class MetadataTable:
+    """Parsed metadata TSV: one row per point, and whether the file had a header row."""
+    frame: pd.DataFrame
+    has_header: bool
+
+
+def _decode_utf8(raw: bytes, shown: str) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{shown} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at position "
+                        f"{exc.start:,}); save it as UTF-8 and upload again.") from None
+    if "\x00" in text:
+        raise DataError(f"{shown} is a binary file, not tab-separated text.")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_metadata_tsv(source, *, name: str | None = None) -> MetadataTable:
+    """Parse a metadata TSV the way TensorBoard's projector does.
+
+    A header row iff the first non-blank line has a tab; a single-column file has no header and
+    its column is called ``label``; fields split on tabs only and kept verbatim; an empty cell is
+    missing; a column whose present values all read as numbers becomes float64.
+    """
+    if isinstance(source, (bytes, bytearray)):
+        raw, shown = bytes(source), name or "the metadata"
+    else:
+        path = Path(source)
+        shown = name or path.name
+        if not path.is_file():
+            raise DataError(f"{shown} was not found; check the path.")
+        raw = path.read_bytes()
+    text = _decode_utf8(raw, shown)
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines:
+        raise DataError(f"{shown} is empty; it needs one line per point.")
+    has_header = "\t" in lines[0]
+    if has_header:
+        names = _unique_names(lines[0].split("\t"))
+        body = lines[1:]
+    else:
+        names = ["label"]
+        body = lines
+    columns: list[list] = [[] for _ in names]
+    for line in body:
+        fields = line.split("\t")
+        for j, col in enumerate(columns):
+            value = fields[j] if j < len(fields) else ""
+            col.append(value if value != "" else None)
+    data = {}
+    for col_name, values in zip(names, columns):
+        present = [v for v in values if v is not None]
+        if present and all(is_number(v) for v in present):
+            data[col_name] = pd.array([float(v.strip().replace("Infinity", "inf")) if v is not None
+                                       else np.nan for v in values], dtype="float64")
+        else:
+            data[col_name] = pd.array(values, dtype=object)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(body)), columns=names)
+    return MetadataTable(frame=frame, has_header=has_header)
+
+
+def _unique_names(raw_names: list[str]) -> list[str]:
+    names, seen = [], {}
+    for j, n in enumerate(raw_names):
+        n = n.strip() or f"column {j + 1}"
+        if n in seen:
+            seen[n] += 1
+            n = f"{n} ({seen[n]})"
+        else:
+            seen[n] = 1
+        names.append(n)
+    return names
+
+
+def write_metadata_tsv(frame: pd.DataFrame) -> bytes:
+    """Serialise metadata as a TSV with a header row (values verbatim, missing as empty)."""
+    clean = lambda t: t.replace("\t", " ").replace("\r", " ").replace("\n", " ")  # noqa: E731
+    out = ["\t".join(clean(str(c)) for c in frame.columns)]
+    cols = [[clean(v) for v in column_as_text(frame[c])] for c in frame.columns]
+    for row in zip(*cols):
+        out.append("\t".join(row))
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def column_as_text(series: pd.Series) -> list[str]:
+    """A column's values as the text a user typed (numbers without a trailing .0; missing → '')."""
+    if pd.api.types.is_float_dtype(series.dtype):
+        return ["" if np.isnan(v) else (str(int(v)) if float(v).is_integer() and abs(v) < 1e15
+                                         else repr(float(v))) for v in series.to_numpy()]
+    return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in series]
+
+
+# ---------------------------------------------------------------- projector config
+
+@dataclass
+class EmbeddingSpec:
+    """One embedding of a projector config, with paths resolved inside the config's folder."""
+    name: str
+    tensor_path: Path
+    shape: tuple | None = None
+    metadata_path: Path | None = None
+    sprite_path: Path | None = None
+    sprite_dim: tuple | None = None
+    bookmarks_path: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def read_projector_config(path) -> list[EmbeddingSpec]:
+    """Read a TensorBoard projector config (``.json`` or ``projector_config.pbtxt``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path.name} was not found; check the path of the projector config.")
+    text = _decode_utf8(path.read_bytes(), path.name)
+    if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+        try:
+            config = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path.name} is not valid JSON (line {exc.lineno}); fix the config.") from None
+        embeddings = config.get("embeddings") if isinstance(config, dict) else None
+        items = [_spec_from_json(e) for e in embeddings or []]
+    else:
+        items = [_spec_from_pbtxt(e) for e in parse_pbtxt(text, path.name).get("embeddings", [])]
+    if not items:
+        raise DataError(f"{path.name} lists no embeddings; it needs an 'embeddings' entry.")
+    root = path.resolve().parent
+    specs = []
+    for i, item in enumerate(items):
+        name = item.get("name") or f"embedding {i + 1}"
+        if not item.get("tensor_path"):
+            raise DataError(f"{name} in {path.name} has no tensor path; tensors inside checkpoints are "
+                            "not read — export the tensor to .npy, .tsv or .bytes and name it.")
+        specs.append(EmbeddingSpec(
+            name=name,
+            tensor_path=_inside(root, item["tensor_path"], path.name),
+            shape=tuple(item["shape"]) if item.get("shape") else None,
+            metadata_path=_inside(root, item["metadata_path"], path.name) if item.get("metadata_path") else None,
+            sprite_path=_inside(root, item["sprite_path"], path.name) if item.get("sprite_path") else None,
+            sprite_dim=tuple(item["sprite_dim"]) if item.get("sprite_dim") else None,
+            bookmarks_path=_inside(root, item["bookmarks_path"], path.name) if item.get("bookmarks_path") else None,
+        ))
+    return specs
+
+
+def _inside(root: Path, rel: str, shown: str) -> Path:
+    target = (root / rel).resolve()  # resolve() follows symlinks, so a link out is caught too
+    if target != root and root not in target.parents:
+        raise DataError(f"{shown} names {rel!r}, which lies outside the config's folder; "
+                        "keep every file of a projector config inside its folder.")
+    return target
+
+
+def _spec_from_json(e) -> dict:
+    if not isinstance(e, dict):
+        return {}
+    sprite = e.get("sprite") or {}
+    return {"name": e.get("tensorName"), "tensor_path": e.get("tensorPath"),
+            "shape": e.get("tensorShape"), "metadata_path": e.get("metadataPath"),
+            "sprite_path": sprite.get("imagePath"), "sprite_dim": sprite.get("singleImageDim"),
+            "bookmarks_path": e.get("bookmarksPath")}
+
+
+def _spec_from_pbtxt(e: dict) -> dict:
+    sprite = (e.get("sprite") or [{}])[0]
+    first = lambda d, k: (d.get(k) or [None])[0]  # noqa: E731 - pbtxt fields are lists
+    shape = e.get("tensor_shape")
+    return {"name": first(e, "tensor_name"), "tensor_path": first(e, "tensor_path"),
+            "shape": [int(v) for v in shape] if shape else None,
+            "metadata_path": first(e, "metadata_path"), "sprite_path": first(sprite, "image_path"),
+            "sprite_dim": [int(v) for v in sprite.get("single_image_dim", [])] or None,
+            "bookmarks_path": first(e, "bookmarks_path")}
+
+
+_PBTXT_TOKEN = re.compile(r'\s*(?:(#[^\n]*)|("(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')|([{}:;,<>\[\]])|([^\s{}:;,<>\[\]"\']+))')
+
+
+def parse_pbtxt(text: str, shown: str = "the config") -> dict:
+    """Parse protobuf text format into nested dicts whose values are lists (fields repeat)."""
+    tokens = []
+    pos = 0
+    while pos < len(text):
+        m = _PBTXT_TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            if text[pos:].strip():
+                raise DataError(f"{shown} is not valid protobuf text near position {pos}; fix the config.")
+            break
+        pos = m.end()
+        comment, string, punct, word = m.groups()
+        if string is not None:
+            tokens.append(("str", bytes(string[1:-1], "utf-8").decode("unicode_escape")))
+        elif punct is not None:
+            tokens.append(("p", punct))
+        elif word is not None:
+            tokens.append(("w", word))
+
+    def parse_block(i: int, closing: str | None):
+        out: dict = {}
+        while i < len(tokens):
+            kind, val = tokens[i]
+            if kind == "p" and val == closing:
+                return out, i + 1
+            if kind != "w":
+                raise DataError(f"{shown} is not valid protobuf text near {val!r}; fix the config.")
+            key = val
+            i += 1
+            if i < len(tokens) and tokens[i] == ("p", ":"):
+                i += 1
+            if i >= len(tokens):
+                raise DataError(f"{shown} ends in the middle of field {key!r}; fix the config.")
+            kind, val = tokens[i]
+            if kind == "p" and val in "{<":
+                child, i = parse_block(i + 1, "}" if val == "{" else ">")
+                out.setdefault(key, []).append(child)
+            elif kind == "p" and val == "[":
+                i += 1
+                while i < len(tokens) and tokens[i] != ("p", "]"):
+                    if tokens[i][0] != "p":
+                        out.setdefault(key, []).append(tokens[i][1])
+                    i += 1
+                i += 1
+            else:
+                out.setdefault(key, []).append(val)
+                i += 1
+            while i < len(tokens) and tokens[i] in (("p", ";"), ("p", ",")):
+                i += 1
+        if closing is not None:
+            raise DataError(f"{shown} has an unclosed block; fix the config.")
+        return out, i
+
+    result, _ = parse_block(0, None)
+    return result

@@ -1,0 +1,283 @@
+"""Projections of all points (or a subset) to 2 or 3 dimensions: PCA, t-SNE, UMAP, custom, raw.
+
+Every method runs on every point it is given — nothing is sampled. Long methods report
+``on_progress(done, total, coords=None)`` and stop with :class:`Cancelled` when ``should_stop()``.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import Cancelled, DataError
+from .search import search
+
+METHODS = ("pca", "tsne", "umap", "custom", "raw")
+PCA_COMPONENTS = 10
+TSNE_PCA_DIMS = 50          # t-SNE and UMAP work on an exact PCA to this many dims when D is larger
+TSNE_DEFAULT_ITERATIONS = 750
+TSNE_EARLY_ITERATIONS = 250
+TSNE_FFT_MIN_POINTS = 10_000  # FFT gradients beat Barnes-Hut above this size (2D only)
+TSNE_FRAME_EVERY = 10       # iterations between intermediate frames
+UMAP_DEFAULTS = {"n_neighbors": 15, "min_dist": 0.1}
+
+
+@dataclass
+class Projection:
+    """Coordinates of the projected points (float32, len(subset or all) × dims) and how they were made."""
+    method: str
+    dims: int
+    coords: np.ndarray
+    params: dict
+    info: dict = field(default_factory=dict)
+    subset: np.ndarray | None = None
+    cached: bool = False
+
+
+def default_perplexity(n: int) -> int:
+    """The anchor's default perplexity: max(5, ceil(√N / 4)), kept below N/3."""
+    return int(min(max(5, math.ceil(math.sqrt(n) / 4)), max(1, (n - 1) // 3)))
+
+
+def fill_params(method: str, dims: int, n: int, dim: int, params: dict | None) -> dict:
+    """The parameters a projection actually uses: the caller's, with defaults filled in and checked."""
+    p = dict(params or {})
+    if method == "pca":
+        comps = list(p.get("components") or list(range(dims)))
+        ncomp = min(PCA_COMPONENTS, dim, n)
+        if len(comps) != dims or any(not 0 <= int(c) < ncomp for c in comps):
+            raise DataError(f"PCA axes must be {dims} component numbers between 0 and {ncomp - 1}.")
+        return {"components": [int(c) for c in comps]}
+    if method == "tsne":
+        perplexity = float(p.get("perplexity") or default_perplexity(n))
+        if not 1 <= perplexity < n:
+            raise DataError(f"perplexity must be between 1 and the number of points ({n}); it is {perplexity:g}.")
+        lr = p.get("learning_rate", "auto")
+        if lr not in ("auto", None):
+            lr = float(lr)
+            if lr <= 0:
+                raise DataError("the learning rate must be positive.")
+        iterations = int(p.get("iterations") or TSNE_DEFAULT_ITERATIONS)
+        if not 10 <= iterations <= 100_000:
+            raise DataError("t-SNE iterations must be between 10 and 100,000.")
+        return {"perplexity": perplexity, "learning_rate": lr or "auto", "iterations": iterations,
+                "seed": int(p.get("seed", 42))}
+    if method == "umap":
+        nn = int(p.get("n_neighbors") or UMAP_DEFAULTS["n_neighbors"])
+        md = float(p.get("min_dist", UMAP_DEFAULTS["min_dist"]))
+        if not 2 <= nn <= 999:
+            raise DataError("UMAP neighbours must be between 2 and 999.")
+        if not 0 <= md <= 1:
+            raise DataError("UMAP min_dist must be between 0 and 1.")
+        return {"n_neighbors": nn, "min_dist": md, "seed": p.get("seed")}
+    if method == "custom":
+        return {k: str(p.get(k) or "") for k in ("left", "right", "up", "down")} | {
+            "regex": bool(p.get("regex", False)), "column": p.get("column")}
+    if method == "raw":
+        if dim > 3:
+            raise DataError(f"raw coordinates need at most 3 dimensions; this data set has {dim}. Use PCA.")
+        return {}
+    raise DataError(f"unknown projection {method!r}; use one of {', '.join(METHODS)}.")
+
+
+def project(dataset, method: str, *, dims: int = 2, subset=None, params: dict | None = None,
+            spherize: bool = False, cache=None, on_progress=None, should_stop=None) -> Projection:
+    """Project all points of ``dataset`` (or the points in ``subset``) with ``method``.
+
+    ``method`` is "pca", "tsne", "umap", "custom" or "raw"; ``dims`` is 2 or 3 (custom is 2D).
+    Returns a :class:`Projection`; with a :class:`ResultCache` as ``cache`` an earlier result
+    for the same data, method and parameters is returned without recomputing.
+    """
+    method = str(method).lower()
+    if method not in METHODS:
+        raise DataError(f"unknown projection {method!r}; use one of {', '.join(METHODS)}.")
+    if dims not in (2, 3):
+        raise DataError("a projection has 2 or 3 dimensions.")
+    if method == "custom":
+        dims = 2
+    if method == "raw":
+        dims = min(dims, dataset.dim)
+    subset_idx = None
+    if subset is not None:
+        subset_idx = np.unique(np.asarray(subset, dtype=np.int64))
+        if subset_idx.size < 2:
+            raise DataError("a projection needs at least 2 points; select more before isolating.")
+        if subset_idx[0] < 0 or subset_idx[-1] >= dataset.num_points:
+            raise DataError("the subset names points that do not exist in this data set.")
+    n = dataset.num_points if subset_idx is None else len(subset_idx)
+    used = fill_params(method, dims, n, dataset.dim, params)
+    progress = on_progress or (lambda done, total, coords=None: None)
+    stop = should_stop or (lambda: False)
+
+    # PCA computes all 10 components once; the axes are picked from them, so changing axes is free.
+    key_params = {} if method == "pca" else used
+    key_dims = PCA_COMPONENTS if method == "pca" else dims
+    key = cache.key(dataset.id, method, key_dims, key_params, subset_idx, spherize) if cache else None
+    hit = cache.get(key) if cache else None
+    if hit is not None:
+        coords, info = hit
+        cached = True
+    else:
+        X = dataset.space(spherize)
+        if subset_idx is not None:
+            X = X[subset_idx]
+        runner = {"pca": _pca, "tsne": _tsne, "umap": _umap, "custom": _custom, "raw": _raw}[method]
+        coords, info = runner(dataset, X, key_dims, used, subset_idx, progress, stop)
+        coords = np.ascontiguousarray(coords, dtype=np.float32)
+        if cache:
+            cache.put(key, coords, info)
+        cached = False
+    info = dict(info)
+    if method == "pca":
+        comps = used["components"]
+        ratios = info.get("explained_variance_ratio", [])
+        info["components"] = comps
+        info["variance_shown"] = float(sum(ratios[c] for c in comps if c < len(ratios)))
+        coords = np.ascontiguousarray(coords[:, comps])
+    return Projection(method=method, dims=coords.shape[1], coords=coords, params=used, info=info,
+                      subset=subset_idx, cached=cached)
+
+
+def exact_pca(X: np.ndarray, n_components: int):
+    """Exact PCA of all rows: (scores float32 n×k, explained variance ratio of the k components)."""
+    from sklearn.decomposition import PCA
+
+    k = min(n_components, X.shape[0], X.shape[1])
+    Xd = np.asarray(X, dtype=np.float32)
+    # "auto" picks the covariance eigensolver for tall data: exact, and ~10× faster than full SVD.
+    pca = PCA(n_components=k, svd_solver="auto")
+    scores = pca.fit_transform(Xd)
+    return scores.astype(np.float32), [float(r) for r in pca.explained_variance_ratio_]
+
+
+def _pca(dataset, X, dims, params, subset, progress, stop):
+    progress(0, 1)
+    scores, ratios = exact_pca(X, PCA_COMPONENTS)
+    if scores.shape[1] < PCA_COMPONENTS:  # fewer dims than 10: pad so component numbers stay stable
+        scores = np.hstack([scores, np.zeros((len(scores), PCA_COMPONENTS - scores.shape[1]), np.float32)])
+    progress(1, 1)
+    return scores, {"explained_variance_ratio": ratios, "total_variance": float(sum(ratios))}
+
+
+def _reduce(X: np.ndarray) -> np.ndarray:
+    if X.shape[1] > TSNE_PCA_DIMS and X.shape[0] > TSNE_PCA_DIMS:
+        return exact_pca(X, TSNE_PCA_DIMS)[0]
+    return np.asarray(X, dtype=np.float32)
+
+
+def _tsne(dataset, X, dims, params, subset, progress, stop):
+    from openTSNE import TSNEEmbedding, affinity, initialization
+
+    n = X.shape[0]
+    total = params["iterations"]
+    early = min(TSNE_EARLY_ITERATIONS, total // 3)
+    progress(0, total)
+    Xr = _reduce(X).astype(np.float64)
+    if stop():
+        raise Cancelled()
+    n_jobs = os.cpu_count() or 1
+    perplexity = min(params["perplexity"], (n - 1) / 3)
+    aff = affinity.PerplexityBasedNN(Xr, perplexity=perplexity, method="exact" if n < 1000 else "annoy",
+                                     n_jobs=n_jobs, random_state=params["seed"], verbose=False)
+    if stop():
+        raise Cancelled()
+    init = initialization.pca(Xr, n_components=dims, random_state=params["seed"], verbose=False)
+    gradient = "fft" if dims == 2 and n >= TSNE_FFT_MIN_POINTS else "bh"
+    emb = TSNEEmbedding(init, aff, n_jobs=n_jobs, negative_gradient_method=gradient,
+                        random_state=params["seed"], verbose=False)
+    lr = params["learning_rate"]
+    state = {"offset": 0}
+
+    def callback(iteration, error, embedding):
+        if stop():
+            raise Cancelled()
+        progress(state["offset"] + iteration, total, np.asarray(embedding, dtype=np.float32))
+        return False
+
+    common = dict(callbacks=callback, callbacks_every_iters=TSNE_FRAME_EVERY, n_jobs=n_jobs)
+    lr_early = lr if lr != "auto" else "auto"
+    emb = emb.optimize(n_iter=early, exaggeration=12, momentum=0.5, learning_rate=lr_early, **common)
+    state["offset"] = early
+    emb = emb.optimize(n_iter=total - early, exaggeration=1, momentum=0.8, learning_rate=lr, **common)
+    coords = np.asarray(emb, dtype=np.float32)
+    progress(total, total, coords)
+    return coords, {"iterations": total, "kl_divergence": float(emb.kl_divergence),
+                    "gradient": gradient, "perplexity": perplexity,
+                    "pca_dims": int(Xr.shape[1]) if Xr.shape[1] != X.shape[1] else None}
+
+
+class _EpochReader:
+    """A file-like sink for umap-learn's tqdm bar: turns "n/total" into progress and cancellation."""
+    _re = re.compile(r"(\d+)/(\d+)")
+
+    def __init__(self, progress, stop, offset, total):
+        self.progress, self.stop, self.offset, self.total = progress, stop, offset, total
+
+    def write(self, text):
+        if self.stop():
+            raise Cancelled()
+        m = self._re.search(text or "")
+        if m:
+            self.progress(self.offset + int(m.group(1)), self.total)
+
+    def flush(self):
+        pass
+
+
+def _umap(dataset, X, dims, params, subset, progress, stop):
+    import umap
+
+    n = X.shape[0]
+    Xr = _reduce(X)
+    n_epochs = 500 if n <= 10_000 else 200  # umap-learn's own defaults by size
+    total = n_epochs + 1
+    progress(0, total)
+    if stop():
+        raise Cancelled()
+    reader = _EpochReader(progress, stop, 1, total)
+    reducer = umap.UMAP(n_neighbors=min(params["n_neighbors"], n - 1), min_dist=params["min_dist"],
+                        n_components=dims, n_epochs=n_epochs, random_state=params["seed"],
+                        tqdm_kwds={"disable": False, "file": reader, "bar_format": "{n}/{total}",
+                                   "mininterval": 0.2})
+    coords = reducer.fit_transform(Xr)
+    progress(total, total)
+    return np.asarray(coords, dtype=np.float32), {"epochs": n_epochs}
+
+
+def _centroid(dataset, X, subset, query, regex, column):
+    if not query:
+        return None, 0
+    hits = search(dataset, query, column=column, regex=regex, subset=subset)
+    if hits.size == 0:
+        return None, 0
+    rows = hits if subset is None else np.searchsorted(subset, hits)
+    return np.asarray(X[rows], dtype=np.float64).mean(axis=0), int(hits.size)
+
+
+def _custom(dataset, X, dims, params, subset, progress, stop):
+    info, axes = {"matches": {}, "problems": []}, []
+    for a, b, axis in (("left", "right", "x"), ("down", "up", "y")):
+        ends = {}
+        for end in (a, b):
+            ends[end], count = _centroid(dataset, X, subset, params[end], params["regex"], params["column"])
+            info["matches"][end] = count
+            if params[end] and not count:
+                info["problems"].append(f"no point matches {params[end]!r} ({end}); the {axis} axis is flat.")
+        if ends[a] is None or ends[b] is None:
+            if not params[a] and not params[b]:
+                info["problems"].append(f"the {axis} axis has no queries; it is flat.")
+            axes.append(None)
+        else:
+            axes.append(ends[b] - ends[a])
+    coords = np.zeros((X.shape[0], 2), dtype=np.float32)
+    for j, direction in enumerate(axes):
+        if direction is not None:
+            coords[:, j] = np.asarray(X, dtype=np.float32) @ direction.astype(np.float32)
+    return coords, info
+
+
+def _raw(dataset, X, dims, params, subset, progress, stop):
+    return np.asarray(X[:, :dims], dtype=np.float32), {}

@@ -1,0 +1,141 @@
+"""A content-addressed data-set store on disk that survives restarts."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import formats
+from .dataset import Dataset, Sprite
+from .errors import DataError
+
+_ID_RE = re.compile(r"^[0-9a-f]{8,64}$")
+
+
+class DatasetStore:
+    """Data sets kept under ``root/datasets/<id>/``: vectors.npy (memory-mapped when read),
+    metadata.tsv, optional sprite.png and manifest.json.
+
+    Writes go to a temporary folder that is renamed into place, so a crash never leaves a
+    half-written data set listed; adding the same content twice keeps one copy.
+    """
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self._sets = self.root / "datasets"
+        self._tmp = self.root / "tmp"
+        self._sets.mkdir(parents=True, exist_ok=True)
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        self._loaded: dict[str, Dataset] = {}
+
+    def _dir(self, dataset_id: str) -> Path:
+        if not isinstance(dataset_id, str) or not _ID_RE.match(dataset_id):
+            raise DataError(f"{str(dataset_id)[:40]!r} is not a data-set id; pick a data set from the list.")
+        return self._sets / dataset_id
+
+    def add(self, dataset: Dataset) -> str:
+        """Store ``dataset`` (if not already there) and return its id."""
+        target = self._dir(dataset.id)
+        if (target / "manifest.json").exists():
+            return dataset.id
+        work = Path(tempfile.mkdtemp(prefix="add-", dir=self._tmp))
+        try:
+            with open(work / "vectors.npy", "wb") as f:
+                np.lib.format.write_array_header_1_0(
+                    f, {"descr": "<f4", "fortran_order": False, "shape": tuple(dataset.vectors.shape)})
+                for s in range(0, dataset.num_points, 65_536):
+                    f.write(np.ascontiguousarray(dataset.vectors[s:s + 65_536], dtype="<f4").tobytes())
+                f.flush()
+                os.fsync(f.fileno())
+            (work / "metadata.tsv").write_bytes(formats.write_metadata_tsv(dataset.metadata))
+            numeric = [c for c in dataset.metadata.columns
+                       if pd.api.types.is_numeric_dtype(dataset.metadata[c])]
+            manifest = {"id": dataset.id, "name": dataset.name, "num_points": dataset.num_points,
+                        "dim": dataset.dim, "columns": list(map(str, dataset.metadata.columns)),
+                        "numeric_columns": numeric, "warnings": list(dataset.warnings),
+                        "added": time.time()}
+            if dataset.sprite is not None:
+                (work / "sprite.png").write_bytes(dataset.sprite.png)
+                manifest["sprite_tile"] = list(dataset.sprite.tile)
+            (work / "manifest.json").write_text(json.dumps(manifest, indent=1))
+            try:
+                os.rename(work, target)
+            except OSError:
+                if not (target / "manifest.json").exists():  # another writer did not win the race
+                    raise
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return dataset.id
+
+    def get(self, dataset_id: str) -> Dataset:
+        """The stored data set, vectors memory-mapped; kept open for later calls."""
+        if dataset_id in self._loaded:
+            return self._loaded[dataset_id]
+        d = self._dir(dataset_id)
+        manifest_path = d / "manifest.json"
+        if not manifest_path.exists():
+            raise DataError(f"data set {dataset_id} is not in the store (it may have been deleted); "
+                            "pick another or upload it again.")
+        manifest = json.loads(manifest_path.read_text())
+        vectors = np.load(d / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        frame = _read_stored_metadata(d / "metadata.tsv", manifest, vectors.shape[0])
+        sprite = None
+        if (d / "sprite.png").exists() and manifest.get("sprite_tile"):
+            sprite = Sprite(png=(d / "sprite.png").read_bytes(), tile=tuple(manifest["sprite_tile"]))
+        ds = Dataset(vectors=vectors, metadata=frame, name=manifest["name"],
+                     warnings=manifest.get("warnings", []), sprite=sprite, _id=manifest["id"])
+        self._loaded[dataset_id] = ds
+        return ds
+
+    def __contains__(self, dataset_id) -> bool:
+        try:
+            return (self._dir(dataset_id) / "manifest.json").exists()
+        except DataError:
+            return False
+
+    def list(self) -> list[dict]:
+        """Manifests of every stored data set, oldest first."""
+        out = []
+        for d in self._sets.iterdir():
+            try:
+                out.append(json.loads((d / "manifest.json").read_text()))
+            except (OSError, ValueError):
+                continue  # not a finished data set
+        return sorted(out, key=lambda m: (m.get("added", 0), m["id"]))
+
+    def delete(self, dataset_id: str) -> None:
+        d = self._dir(dataset_id)
+        if not d.exists():
+            raise DataError(f"data set {dataset_id} is not in the store.")
+        trash = Path(tempfile.mkdtemp(prefix="del-", dir=self._tmp))
+        os.rename(d, trash / dataset_id)
+        self._loaded.pop(dataset_id, None)
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _read_stored_metadata(path: Path, manifest: dict, n: int) -> pd.DataFrame:
+    columns = manifest.get("columns", [])
+    if not columns:
+        return pd.DataFrame(index=pd.RangeIndex(n))
+    numeric = set(manifest.get("numeric_columns", []))
+    lines = path.read_text(encoding="utf-8").split("\n")[1:n + 1]
+    data = {c: [] for c in columns}
+    for line in lines:
+        fields = line.split("\t")
+        for j, c in enumerate(columns):
+            v = fields[j] if j < len(fields) else ""
+            data[c].append(v if v != "" else None)
+    frame = {}
+    for c in columns:
+        if c in numeric:
+            frame[c] = pd.array([np.nan if v is None else float(v) for v in data[c]], dtype="float64")
+        else:
+            frame[c] = pd.array(data[c], dtype=object)
+    return pd.DataFrame(frame, columns=columns, index=pd.RangeIndex(n))
