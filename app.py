@@ -1,0 +1,123 @@
+"""Embedding Projector: the Dash app, its settings, the background-job manager and the command line.
+
+    python app.py                                   # the bundled digits sample + every stored data set
+    python app.py --embeddings X.npy --metadata M.tsv --name "My model"
+    python app.py --config projector_config.json    # TensorBoard's projector config (JSON or pbtxt)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from pathlib import Path
+
+# Before numba or any job process starts: numba's workqueue layer avoids OpenMP, which cannot fork.
+os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
+
+import diskcache  # noqa: E402
+import multiprocess  # noqa: E402
+from dash import Dash, DiskcacheManager  # noqa: E402
+
+import callbacks  # noqa: E402,F401  (registers every callback)
+import projector  # noqa: E402
+from callbacks import services  # noqa: E402
+from callbacks.data import dataset_options  # noqa: E402
+from components.layout import page  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent
+SAMPLE = ROOT / "data" / "digits"
+MAX_UPLOAD_BYTES = 200 * 2**20  # a browser upload travels base64 inside one request
+
+_jobs_configured = False
+
+
+def configure_jobs(warm_umap: bool = True) -> None:
+    """Background jobs start from a fork server, never by forking the web process.
+
+    The web process runs OpenMP code (scikit-learn, openTSNE), after which fork() hangs; the fork
+    server is a clean process that has compiled UMAP once, so no job pays numba's ~25 s compile.
+    """
+    global _jobs_configured
+    if _jobs_configured:
+        return
+    os.environ["PROJECTOR_WARM_UMAP"] = "1" if warm_umap else "0"
+    multiprocess.set_start_method("forkserver", force=True)
+    multiprocess.set_forkserver_preload(["projector.warmup", "callbacks"])
+    # Start it now, in the background, so the warm-up is done before the first job is asked for.
+    threading.Thread(target=multiprocess.forkserver.ensure_running, daemon=True).start()
+    _jobs_configured = True
+
+
+def add_sample(store: projector.DatasetStore) -> str:
+    """The bundled sample (scikit-learn's 8×8 digits, 1,797 × 64) in the store; returns its id."""
+    ds = projector.load_dataset(SAMPLE / "embeddings.npy", SAMPLE / "metadata.tsv", name="Digits (sample)")
+    return store.add(ds)
+
+
+def create_app(data_dir=None, *, datasets: list[projector.Dataset] = (), sample: bool = True,
+               warm_umap: bool = True) -> Dash:
+    """The app over the store in ``data_dir`` (default ``data/``), with ``datasets`` added to it.
+
+    One app per process: Dash gives the callbacks registered with ``@callback`` to the first app.
+    """
+    services.configure(data_dir or services.DEFAULT_DATA_DIR)
+    store = services.store()
+    first = add_sample(store) if sample else None
+    for ds in datasets:
+        first = store.add(ds)
+    configure_jobs(warm_umap)
+    manager = DiskcacheManager(diskcache.Cache(str(services.data_dir() / "jobs")))
+    app = Dash(__name__, title="Embedding Projector", background_callback_manager=manager,
+               assets_folder=str(ROOT / "assets"))
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
+
+    def layout():
+        options = dataset_options()
+        ids_ = [o["value"] for o in options]
+        chosen = first if first in ids_ else (ids_[0] if ids_ else None)
+        return page(options, chosen)
+
+    app.layout = layout
+    return app
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Embedding Projector: look inside embeddings in the browser.")
+    p.add_argument("--embeddings", help="vectors: .npy, .npz (file.npz:key), tensor .tsv or raw float32 .bytes")
+    p.add_argument("--metadata", help="metadata .tsv, one row per point (header row when several columns)")
+    p.add_argument("--name", help="a name for the data set (default: the file's name)")
+    p.add_argument("--dim", type=int, help="the dimension D of a .bytes file")
+    p.add_argument("--config", help="a TensorBoard projector config (.json or projector_config.pbtxt)")
+    p.add_argument("--data-dir", default=str(services.DEFAULT_DATA_DIR),
+                   help="where the data-set store, result cache and jobs live (default: data/)")
+    p.add_argument("--no-sample", action="store_true", help="do not add the bundled digits sample")
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+    p.add_argument("--debug", action="store_true", help="Dash debug mode (never on a shared server)")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    datasets = []
+    try:
+        if args.embeddings:
+            shape = (None, args.dim) if args.dim else None
+            datasets.append(projector.load_dataset(args.embeddings, args.metadata, name=args.name, shape=shape))
+        if args.config:
+            datasets.extend(projector.load_projector_config(args.config))
+    except projector.DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for ds in datasets:
+        for w in ds.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+    app = create_app(args.data_dir, datasets=datasets, sample=not args.no_sample)
+    print(f"Embedding Projector on http://{args.host}:{args.port}/  (data in {services.data_dir()})", flush=True)
+    app.run(host=args.host, port=args.port, debug=args.debug)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Pure helpers that turn coordinates and metadata into Plotly figure pieces (no Dash here).
+
+Coordinates and colours travel as typed arrays (base64 ``bdata``), never as JSON number lists.
+"""
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pandas as pd
+
+from projector.formats import column_as_text
+
+MAX_CATEGORIES = 20          # colours in the categorical palette; rarer values share "other"
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+           "#f7b6d2", "#dbdb8d", "#9edae5", "#393b79"]
+OTHER_COLOUR = "#c8c8c8"
+MISSING_COLOUR = "#eeeeee"
+PLAIN_COLOUR = "#1f77b4"
+GRADIENT = "Viridis"
+ROLE_COLOURS = ["#e53935", "#fb8c00", "#8e24aa"]   # clicked point, neighbour, selected point
+ROLE_SIZES = {2: [12, 8, 7], 3: [7, 5, 4]}
+BASE_SIZE = {2: 5, 3: 2.5}
+
+
+def typed(values, dtype: str = "f4") -> dict:
+    """A Plotly typed-array spec: the array's bytes in base64, decoded by plotly.js without JSON numbers."""
+    arr = np.ascontiguousarray(values, dtype={"f4": "<f4", "i4": "<i4", "u1": "u1"}[dtype])
+    return {"dtype": dtype, "bdata": base64.b64encode(arr.tobytes()).decode("ascii")}
+
+
+def untyped(spec) -> np.ndarray:
+    """The array behind a typed-array spec (or a plain list), for tests and clientside echoes."""
+    if isinstance(spec, dict) and "bdata" in spec:
+        return np.frombuffer(base64.b64decode(spec["bdata"]), dtype={"f4": "<f4", "i4": "<i4", "u1": "u1"}[spec["dtype"]])
+    return np.asarray(spec)
+
+
+def colour_scheme(frame: pd.DataFrame, column: str | None, rows: np.ndarray | None) -> dict:
+    """How to colour the points ``rows`` (global indices; None = all) by ``column``.
+
+    Returns ``{"kind", "marker", "legend"}``: ``marker`` holds the marker attributes to set,
+    ``legend`` a list of ``{"label", "colour", "count"}`` (categorical) or the numeric range.
+    Numeric columns with at most 20 distinct values, and text columns, are categorical; text
+    columns with more values keep their 19 most frequent and group the rest as "other".
+    """
+    if not column or column not in frame.columns:
+        return {"kind": "none", "marker": {"color": PLAIN_COLOUR, "showscale": False}, "legend": []}
+    series = frame[column] if rows is None else frame[column].iloc[rows]
+    numeric = pd.api.types.is_numeric_dtype(series.dtype)
+    if numeric:
+        values = series.to_numpy(dtype=np.float64)
+        distinct = np.unique(values[~np.isnan(values)])
+        if len(distinct) > MAX_CATEGORIES:
+            lo, hi = float(distinct[0]), float(distinct[-1])
+            filled = np.where(np.isnan(values), lo, values)
+            return {"kind": "numeric",
+                    "marker": {"color": typed(filled), "colorscale": GRADIENT, "cmin": lo, "cmax": hi,
+                               "showscale": True, "colorbar": {"title": {"text": column}, "thickness": 12}},
+                    "legend": [{"label": f"{lo:g} – {hi:g}", "colour": "", "count": int((~np.isnan(values)).sum())}]}
+    texts = np.asarray(column_as_text(series), dtype=object)
+    present = texts[texts != ""]
+    counts = pd.Series(present).value_counts(sort=True) if len(present) else pd.Series(dtype=int)
+    if numeric:  # few distinct numbers: categories in numeric order
+        counts = counts.reindex(sorted(counts.index, key=float))
+    keep = list(counts.index[:MAX_CATEGORIES]) if len(counts) <= MAX_CATEGORIES else list(counts.index[:MAX_CATEGORIES - 1])
+    colours = [PALETTE[i % len(PALETTE)] for i in range(len(keep))]
+    lookup = {v: i for i, v in enumerate(keep)}
+    other_code, missing_code = len(keep), len(keep) + 1
+    codes = np.fromiter((lookup.get(t, other_code if t else missing_code) for t in texts), dtype=np.float32,
+                        count=len(texts))
+    legend = [{"label": str(v), "colour": c, "count": int(counts[v])} for v, c in zip(keep, colours)]
+    n_other = int(len(present) - sum(counts[v] for v in keep))
+    if n_other:
+        legend.append({"label": f"other ({len(counts) - len(keep):,} values)", "colour": OTHER_COLOUR, "count": n_other})
+    n_missing = int(len(texts) - len(present))
+    if n_missing:
+        legend.append({"label": "(missing)", "colour": MISSING_COLOUR, "count": n_missing})
+    stops = colours + [OTHER_COLOUR, MISSING_COLOUR]
+    scale = [[i / (len(stops) - 1), c] for i, c in enumerate(stops)]
+    return {"kind": "category",
+            "marker": {"color": typed(codes), "colorscale": scale, "cmin": 0, "cmax": len(stops) - 1,
+                       "showscale": False},
+            "legend": legend}
+
+
+def hover_texts(frame: pd.DataFrame, column: str | None, rows: np.ndarray | None, n: int) -> list[str]:
+    """Hover text per drawn point: the label-by column, or the point number when there is none."""
+    idx = np.arange(n) if rows is None else rows
+    if not column or column not in frame.columns:
+        return [f"#{i}" for i in idx]
+    series = frame[column] if rows is None else frame[column].iloc[rows]
+    return [t if t else f"#{i}" for t, i in zip(column_as_text(series), idx)]
+
+
+def axis_names(view: dict) -> list[str]:
+    method, dims = view["method"], view["dims"]
+    if method == "pca":
+        return [f"PC{c + 1}" for c in view["params"]["components"]]
+    if method == "custom":
+        p = view["params"]
+        return [f"{p['left'] or '?'} → {p['right'] or '?'}", f"{p['down'] or '?'} → {p['up'] or '?'}"]
+    return [f"{method.upper()} {i + 1}" for i in range(dims)]
+
+
+def build_figure(coords: np.ndarray, points: np.ndarray, texts: list[str], scheme: dict, view: dict) -> dict:
+    """The whole figure for one projection: trace 0 holds every drawn point, trace 1 the highlights."""
+    dims = coords.shape[1]
+    names = axis_names(view)
+    base = {"mode": "markers", "text": texts,
+            "hovertemplate": "%{text}<extra></extra>",
+            "marker": {"size": BASE_SIZE[dims], "opacity": 0.8, "line": {"width": 0}, **scheme["marker"]}}
+    high = {"mode": "markers", "text": [], "customdata": [], "hovertemplate": "%{text}<extra></extra>",
+            "marker": {"size": [], "color": [], "line": {"width": 1, "color": "white"}}}
+    axis = {"showticklabels": False, "zeroline": False, "showgrid": False}
+    if dims == 2:
+        for t in (base, high):
+            t["type"] = "scattergl"
+        base.update(x=typed(coords[:, 0]), y=typed(coords[:, 1]))
+        high.update(x=[], y=[])
+        layout = {"xaxis": {**axis, "title": {"text": names[0]}}, "yaxis": {**axis, "title": {"text": names[1]}},
+                  "dragmode": "pan"}
+    else:
+        for t in (base, high):
+            t["type"] = "scatter3d"
+        base.update(x=typed(coords[:, 0]), y=typed(coords[:, 1]), z=typed(coords[:, 2]))
+        high.update(x=[], y=[], z=[])
+        layout = {"scene": {ax: {**axis, "title": {"text": n}, "showbackground": False}
+                            for ax, n in zip(("xaxis", "yaxis", "zaxis"), names)}}
+    layout.update(margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False, hovermode="closest",
+                  uirevision=view.get("key", "view"), plot_bgcolor="white", paper_bgcolor="white")
+    return {"data": [base, high], "layout": layout}
+
+
+def highlight_trace(coords: np.ndarray, rows: np.ndarray, points: np.ndarray, roles: np.ndarray,
+                    texts: list[str]) -> dict:
+    """Trace-1 values for the highlighted points: ``rows`` index ``coords``; roles 0/1/2 as ROLE_COLOURS."""
+    dims = coords.shape[1]
+    sizes = np.asarray(ROLE_SIZES[dims], dtype=np.float32)[roles] if len(roles) else np.empty(0, np.float32)
+    # Draw the clicked point last so it sits on top.
+    order = np.argsort(-roles, kind="stable")
+    rows, points, roles, sizes = rows[order], points[order], roles[order], sizes[order]
+    # customdata stays a plain list: dcc.Graph reads it per point from the trace as given.
+    out = {"x": typed(coords[rows, 0]), "y": typed(coords[rows, 1]), "customdata": [int(p) for p in points],
+           "text": [texts[i] for i in order],
+           "marker.color": [ROLE_COLOURS[r] for r in roles], "marker.size": typed(sizes)}
+    if dims == 3:
+        out["z"] = typed(coords[rows, 2])
+    return out

@@ -1,0 +1,85 @@
+"""Every component id of the app, in one place (layout and callbacks import them from here)."""
+
+# stores: only ids and small view state live in the browser
+CURRENT_VIEW = "current-view"      # the projection drawn now (dataset, subset, method, params, n)
+PLANNED_VIEW = "planned-view"      # a cached projection ready to draw
+JOB = "projection-job"             # a request for the background projection job
+JOB_RESULT = "projection-job-result"
+FRAME = "tsne-frame"               # pointer to the latest intermediate t-SNE frame on the server
+SUBSET = "isolated-subset"         # id of the isolated subset, or None
+SELECTION = "selection"            # anchor point, its neighbours, selected points
+
+# data panel
+DATASET = "dataset-picker"
+DATASET_INFO = "dataset-info"
+UPLOAD_VECTORS = "upload-vectors"
+UPLOAD_METADATA = "upload-metadata"
+UPLOAD_VECTORS_NAME = "upload-vectors-name"
+UPLOAD_METADATA_NAME = "upload-metadata-name"
+STAGED_VECTORS = "staged-vectors"
+STAGED_METADATA = "staged-metadata"
+BYTES_DIM = "bytes-dim"
+UPLOAD_NAME = "upload-name"
+LOAD = "load-upload"
+DATA_MESSAGE = "data-message"
+COLOR_BY = "color-by"
+LABEL_BY = "label-by"
+LEGEND = "legend"
+SPHERIZE = "spherize"
+
+# projection panel
+TABS = "projection-tabs"
+PCA_X = "pca-x"
+PCA_Y = "pca-y"
+PCA_Z = "pca-z"
+PCA_3D = "pca-3d"
+PCA_VARIANCE = "pca-variance"
+TSNE_3D = "tsne-3d"
+TSNE_PERPLEXITY = "tsne-perplexity"
+TSNE_LEARNING_RATE = "tsne-learning-rate"
+TSNE_ITERATIONS = "tsne-iterations"
+UMAP_3D = "umap-3d"
+UMAP_NEIGHBORS = "umap-neighbors"
+UMAP_MIN_DIST = "umap-min-dist"
+CUSTOM_LEFT = "custom-left"
+CUSTOM_RIGHT = "custom-right"
+CUSTOM_UP = "custom-up"
+CUSTOM_DOWN = "custom-down"
+CUSTOM_REGEX = "custom-regex"
+CUSTOM_COLUMN = "custom-column"
+CUSTOM_INFO = "custom-info"
+RAW_3D = "raw-3d"
+RUN = "run-projection"
+CANCEL = "cancel-projection"
+PROGRESS = "projection-progress"
+PROGRESS_TEXT = "projection-progress-text"
+PROJECTION_MESSAGE = "projection-message"
+PROJECTION_INFO = "projection-info"
+
+# plot and status
+GRAPH = "scatter"
+STATUS = "status"
+
+# inspector
+NEIGHBOR_COUNT = "neighbor-count"
+METRIC = "metric"
+SEARCH = "search-query"
+SEARCH_REGEX = "search-regex"
+SEARCH_COLUMN = "search-column"
+SEARCH_SCOPE = "search-scope"
+SEARCH_MESSAGE = "search-message"
+ISOLATE = "isolate"
+SHOW_ALL = "show-all"
+CLEAR = "clear-selection"
+POINT_CARD = "point-card"
+NEIGHBOR_LIST = "neighbor-list"
+RESULT_LIST = "result-list"
+INSPECTOR_MESSAGE = "inspector-message"
+
+
+LIST_ROW_TYPE = "point-row"
+
+
+def list_row(index) -> dict:
+    """Pattern-matching id of a clickable row (neighbour or search result) naming point ``index``."""
+    return {"type": LIST_ROW_TYPE, "index": index}

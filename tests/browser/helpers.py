@@ -1,0 +1,68 @@
+"""What the browser tests ask the page: drawn point counts, texts, real mouse clicks on points."""
+from dash.testing.wait import until
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+
+GRAPH = "#scatter .js-plotly-plot"
+JOB_TIMEOUT = 120  # the first job of a test session waits for the job server's UMAP warm-up
+
+
+def drawn_points(dash_duo, trace=0):
+    return dash_duo.driver.execute_script(
+        f"const g=document.querySelector('{GRAPH}');"
+        f"return (g && g._fullData && g._fullData[{trace}] && g._fullData[{trace}].x) ? "
+        f"g._fullData[{trace}].x.length : -1;")
+
+
+def wait_points(dash_duo, n, timeout=JOB_TIMEOUT, trace=0):
+    until(lambda: drawn_points(dash_duo, trace) == n, timeout,
+          msg=lambda: f"expected {n} drawn points, saw {drawn_points(dash_duo, trace)}")
+
+
+def text(dash_duo, selector):
+    """The element's text, read again if a callback replaced the element meanwhile."""
+    for _ in range(20):
+        try:
+            return dash_duo.find_element(selector).text
+        except StaleElementReferenceException:
+            continue
+    return dash_duo.find_element(selector).text
+
+
+def wait_text(dash_duo, selector, fragment, timeout=JOB_TIMEOUT):
+    until(lambda: fragment in text(dash_duo, selector), timeout,
+          msg=lambda: f"{selector} should contain {fragment!r}, shows {text(dash_duo, selector)!r}")
+
+
+def click_point(dash_duo, i):
+    """A real mouse click on drawn point ``i`` of trace 0 (2D plots)."""
+    x, y = dash_duo.driver.execute_script(f"""
+        const g=document.querySelector('{GRAPH}'); const L=g._fullLayout; const t=g._fullData[0];
+        return [L.xaxis.l2p(t.x[{i}]) + L.xaxis._offset, L.yaxis.l2p(t.y[{i}]) + L.yaxis._offset];""")
+    el = dash_duo.driver.find_element(By.CSS_SELECTOR, GRAPH + " .nsewdrag")
+    # move relative to the drag layer's top-left corner (selenium 4.2 offsets are from the top-left)
+    left, top = dash_duo.driver.execute_script(
+        "const r=arguments[0].getBoundingClientRect(); const g=document.querySelector(arguments[1]).getBoundingClientRect();"
+        "return [r.left-g.left, r.top-g.top];", el, GRAPH)
+    ActionChains(dash_duo.driver).move_to_element_with_offset(el, int(x - left), int(y - top)).pause(0.3).click().perform()
+
+
+def set_input(dash_duo, selector, value):
+    el = dash_duo.find_element(selector)
+    el.clear()
+    el.send_keys(str(value))
+
+
+def console_errors(dash_duo):
+    return [entry for entry in dash_duo.get_logs() or [] if entry.get("level") == "SEVERE"]
+
+
+def texts_of(dash_duo, selector):
+    """The texts of every element matching ``selector``, read in one step (no stale elements)."""
+    return dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText);", selector)
+
+
+def click_first(dash_duo, selector):
+    dash_duo.driver.execute_script("document.querySelector(arguments[0]).click();", selector)

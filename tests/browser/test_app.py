@@ -1,0 +1,148 @@
+"""The dashboard end to end in headless Chromium: sample, upload, PCA, t-SNE, cancel, neighbours,
+search, isolate, bad input."""
+import numpy as np
+from selenium.webdriver.common.keys import Keys
+
+from helpers import click_first, click_point, console_errors, set_input, text, texts_of, wait_points, wait_text
+
+DIGITS = 1797
+
+
+def open_app(dash_duo, app):
+    dash_duo.start_server(app)
+    wait_points(dash_duo, DIGITS)
+
+
+def test_sample_loads_and_pca_draws_without_console_errors(dash_duo, projector_app):
+    open_app(dash_duo, projector_app)
+    wait_text(dash_duo, "#status", "1,797 points")
+    wait_text(dash_duo, "#pca-variance", "Variance shown")
+    wait_text(dash_duo, "#legend", "174")  # categorical legend with counts (174 eights)
+    # Another pair of components comes from the cached 10-component PCA.
+    dash_duo.select_dcc_dropdown("#pca-x", index=2)
+    wait_text(dash_duo, ".xtitle", "PC3")
+    assert console_errors(dash_duo) == []
+
+
+def test_upload_npy_and_tsv_shows_the_point_count(dash_duo, projector_app, tmp_path):
+    X = np.random.default_rng(0).normal(size=(300, 12)).astype(np.float32)
+    np.save(tmp_path / "emb.npy", X)
+    (tmp_path / "meta.tsv").write_text("word\tgroup\n" + "".join(f"w{i}\tg{i % 3}\n" for i in range(300)))
+    open_app(dash_duo, projector_app)
+    dash_duo.find_element("#data-panel details summary").click() if not dash_duo.find_element(
+        "#data-panel details").get_attribute("open") else None
+    dash_duo.find_element("#upload-vectors input[type=file]").send_keys(str(tmp_path / "emb.npy"))
+    wait_text(dash_duo, "#upload-vectors-name", "emb.npy")
+    dash_duo.find_element("#upload-metadata input[type=file]").send_keys(str(tmp_path / "meta.tsv"))
+    wait_text(dash_duo, "#upload-metadata-name", "meta.tsv")
+    dash_duo.find_element("#load-upload").click()
+    wait_text(dash_duo, "#data-message", "Loaded emb: 300 points × 12 dimensions")
+    wait_text(dash_duo, "#status", "300 points")
+    wait_points(dash_duo, 300)
+    assert console_errors(dash_duo) == []
+
+
+def test_bad_upload_shows_a_sentence_and_keeps_the_data_set(dash_duo, projector_app, tmp_path):
+    np.save(tmp_path / "emb.npy", np.ones((10, 4), np.float32))
+    # Two columns and no header row: the first row is taken as the header, one row is missing.
+    (tmp_path / "meta.tsv").write_text("".join(f"w{i}\t{i}\n" for i in range(10)))
+    open_app(dash_duo, projector_app)
+    if not dash_duo.find_element("#data-panel details").get_attribute("open"):
+        dash_duo.find_element("#data-panel details summary").click()
+    dash_duo.find_element("#upload-vectors input[type=file]").send_keys(str(tmp_path / "emb.npy"))
+    wait_text(dash_duo, "#upload-vectors-name", "emb.npy")
+    dash_duo.find_element("#upload-metadata input[type=file]").send_keys(str(tmp_path / "meta.tsv"))
+    wait_text(dash_duo, "#upload-metadata-name", "meta.tsv")
+    dash_duo.find_element("#load-upload").click()
+    wait_text(dash_duo, "#data-message", "should have a header row")
+    # The sample is still the data set, drawn and working.
+    assert "Digits" in text(dash_duo, "#dataset-picker")
+    assert "1,797 points" in text(dash_duo, "#status")
+    click_point(dash_duo, 10)
+    wait_text(dash_duo, "#neighbor-list", "100 nearest neighbours")
+    # A file that is not embeddings at all.
+    (tmp_path / "notes.npy").write_text("hello")
+    dash_duo.find_element("#upload-vectors input[type=file]").send_keys(str(tmp_path / "notes.npy"))
+    wait_text(dash_duo, "#upload-vectors-name", "notes.npy")
+    dash_duo.find_element("#load-upload").click()
+    wait_text(dash_duo, "#data-message", "is not a NumPy .npy file")
+    assert "1,797 points" in text(dash_duo, "#status")
+
+
+def test_click_lists_neighbours_with_distances(dash_duo, projector_app):
+    open_app(dash_duo, projector_app)
+    click_point(dash_duo, 5)
+    wait_text(dash_duo, "#neighbor-list", "100 nearest neighbours (cosine)")
+    distances = [float(t) for t in texts_of(dash_duo, "#neighbor-list .point-row .distance")]
+    assert len(distances) == 100
+    assert distances == sorted(distances) and distances[0] >= 0
+    wait_points(dash_duo, 101, trace=1)  # the clicked point and its neighbours are highlighted
+    # Fewer neighbours, euclidean.
+    dash_duo.find_element("#metric input[value=euclidean]").click()
+    wait_text(dash_duo, "#neighbor-list", "(euclidean)")
+    # Clicking a listed neighbour makes it the selected point.
+    first = dash_duo.driver.execute_script(
+        "return JSON.parse(document.querySelector('#neighbor-list .point-row').id).index;")
+    before = text(dash_duo, "#point-card")
+    assert f"#{first}\n" not in before + "\n"
+    click_first(dash_duo, "#neighbor-list .point-row")
+    wait_text(dash_duo, "#point-card", f"point #{first}")
+    assert console_errors(dash_duo) == []
+
+
+def test_regex_search_reports_its_count_and_bad_regex_says_so(dash_duo, projector_app):
+    open_app(dash_duo, projector_app)
+    dash_duo.find_element("#search-regex input").click()
+    set_input(dash_duo, "#search-query", "^(one|two)$" + Keys.ENTER)
+    wait_text(dash_duo, "#search-message", "359 matches")  # 182 ones + 177 twos
+    wait_points(dash_duo, 359, trace=1)
+    assert "359 selected" in text(dash_duo, "#result-list")
+    set_input(dash_duo, "#search-query", "(one" + Keys.ENTER)
+    wait_text(dash_duo, "#search-message", "not a valid regular expression")
+    assert console_errors(dash_duo) == []
+
+
+def test_neighbours_filtered_by_regex_then_isolated_and_shown_all(dash_duo, projector_app):
+    open_app(dash_duo, projector_app)
+    click_point(dash_duo, 0)
+    wait_text(dash_duo, "#neighbor-list", "100 nearest neighbours")
+    dash_duo.select_dcc_dropdown("#search-scope", value="the neighbours shown")
+    dash_duo.find_element("#search-regex input").click()
+    anchor_label = dash_duo.find_element("#point-card h3").text
+    set_input(dash_duo, "#search-query", f"^{anchor_label}$" + Keys.ENTER)
+    wait_text(dash_duo, "#search-message", "among the neighbours shown")
+    kept = int(text(dash_duo, "#search-message").split()[0].replace(",", ""))
+    assert 0 < kept <= 100
+    wait_text(dash_duo, "#neighbor-list", f"{kept} nearest neighbours")
+    dash_duo.find_element("#isolate").click()
+    wait_text(dash_duo, "#status", f"isolated {kept + 1} of 1,797")
+    wait_points(dash_duo, kept + 1)
+    dash_duo.find_element("#show-all").click()
+    wait_points(dash_duo, DIGITS)
+    assert "isolated" not in text(dash_duo, "#status")
+
+
+def test_tsne_shows_progress_then_finishes(dash_duo, projector_app):
+    open_app(dash_duo, projector_app)
+    dash_duo.find_element("#projection-tabs .tab:nth-child(2)").click()
+    set_input(dash_duo, "#tsne-iterations", 400)
+    dash_duo.find_element("#run-projection").click()
+    wait_text(dash_duo, "#projection-progress-text", "t-SNE iteration")
+    wait_text(dash_duo, "#projection-info", "t-SNE: 400 iterations", timeout=180)
+    wait_points(dash_duo, DIGITS)
+    assert dash_duo.find_element("#run-projection").is_enabled()
+    assert console_errors(dash_duo) == []
+
+
+def test_cancel_stops_a_run_and_run_works_again(dash_duo, projector_app):
+    open_app(dash_duo, projector_app)
+    dash_duo.find_element("#projection-tabs .tab:nth-child(2)").click()
+    set_input(dash_duo, "#tsne-iterations", 20000)
+    dash_duo.find_element("#run-projection").click()
+    wait_text(dash_duo, "#projection-progress-text", "t-SNE iteration")
+    dash_duo.find_element("#cancel-projection").click()
+    dash_duo.wait_for_element("#run-projection:not([disabled])", timeout=30)
+    assert "20,000 iterations" not in text(dash_duo, "#projection-info")
+    set_input(dash_duo, "#tsne-iterations", 100)
+    dash_duo.find_element("#run-projection").click()
+    wait_text(dash_duo, "#projection-info", "t-SNE: 100 iterations", timeout=180)

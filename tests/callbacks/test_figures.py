@@ -1,0 +1,67 @@
+"""Figure pieces: typed arrays, colour schemes, highlight traces."""
+import base64
+import json
+
+import numpy as np
+import pandas as pd
+
+from callbacks.figures import (MAX_CATEGORIES, OTHER_COLOUR, build_figure, colour_scheme, highlight_trace,
+                               hover_texts, typed, untyped)
+
+
+def test_typed_arrays_are_base64_float32_not_number_lists():
+    spec = typed(np.array([1.5, -2.0, 3.25]))
+    assert spec["dtype"] == "f4" and np.frombuffer(base64.b64decode(spec["bdata"]), "<f4").tolist() == [1.5, -2.0, 3.25]
+    assert untyped(spec).tolist() == [1.5, -2.0, 3.25]
+
+
+def test_figure_json_carries_coordinates_as_bdata_and_stays_small():
+    n = 100_000
+    coords = np.random.default_rng(0).normal(size=(n, 2)).astype(np.float32)
+    scheme = colour_scheme(pd.DataFrame({"c": [f"k{i % 7}" for i in range(n)]}), "c", None)
+    fig = build_figure(coords, np.arange(n), [""] * n, scheme, {"method": "pca", "dims": 2,
+                                                               "params": {"components": [0, 1]}})
+    fig["data"][0]["text"] = []  # labels are text by nature; measure the numbers
+    text = json.dumps(fig)
+    assert len(text) < 2 * 4 * n * 1.4 + 4 * n * 1.4 + 10_000  # x, y, colour as base64 float32
+    assert "bdata" in text and fig["data"][0]["type"] == "scattergl"
+
+
+def test_categorical_colours_with_counts_and_other():
+    frame = pd.DataFrame({"w": [f"v{i}" for i in range(30)] + ["v0"] * 10 + [None] * 2})
+    scheme = colour_scheme(frame, "w", None)
+    assert scheme["kind"] == "category"
+    legend = scheme["legend"]
+    assert legend[0] == {"label": "v0", "colour": legend[0]["colour"], "count": 11}
+    assert len([l for l in legend if l["colour"] != OTHER_COLOUR]) == MAX_CATEGORIES - 1 + 1  # 19 values + missing
+    other = [l for l in legend if l["label"].startswith("other")][0]
+    assert other["count"] == 30 - 19 and other["label"] == "other (11 values)"
+    assert legend[-1]["label"] == "(missing)" and legend[-1]["count"] == 2
+    codes = untyped(scheme["marker"]["color"])
+    assert len(codes) == 42 and codes[0] == 0
+
+
+def test_numeric_columns_are_a_gradient_unless_few_values():
+    many = colour_scheme(pd.DataFrame({"x": np.linspace(0, 1, 100)}), "x", None)
+    assert many["kind"] == "numeric" and many["marker"]["showscale"]
+    few = colour_scheme(pd.DataFrame({"d": [3.0, 1.0, 2.0, 1.0]}), "d", None)
+    assert few["kind"] == "category" and [l["label"] for l in few["legend"]] == ["1", "2", "3"]
+
+
+def test_colour_of_a_subset_counts_only_its_points():
+    frame = pd.DataFrame({"w": ["a", "b", "b", "c"]})
+    scheme = colour_scheme(frame, "w", np.array([1, 2]))
+    assert [(l["label"], l["count"]) for l in scheme["legend"]] == [("b", 2)]
+
+
+def test_hover_texts_fall_back_to_point_numbers():
+    frame = pd.DataFrame({"w": ["a", None, "c"]})
+    assert hover_texts(frame, "w", None, 3) == ["a", "#1", "c"]
+    assert hover_texts(frame, None, np.array([2]), 1) == ["#2"]
+
+
+def test_highlight_puts_the_clicked_point_last():
+    coords = np.arange(20, dtype=np.float32).reshape(10, 2)
+    out = highlight_trace(coords, np.array([2, 5, 7]), np.array([2, 5, 7]), np.array([0, 1, 2]), ["a", "b", "c"])
+    assert out["customdata"][-1] == 2 and out["text"][-1] == "a"
+    assert untyped(out["x"]).tolist()[-1] == 4.0

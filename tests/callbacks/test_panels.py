@@ -1,0 +1,109 @@
+"""The panels' logic called as functions: uploads, requests, jobs, selections, search scopes."""
+import base64
+
+import numpy as np
+import pytest
+
+import projector
+from callbacks import services
+from callbacks.data import load_staged, stage_upload
+from callbacks.inspector import neighbours_of, search_selection
+from callbacks.projection import build_request, progress_text, run_job
+from callbacks.views import (as_view, event_points, find_cached, highlighted, selected_points, view_points,
+                             visible_neighbors)
+
+
+def data_url(raw: bytes) -> str:
+    return "data:application/octet-stream;base64," + base64.b64encode(raw).decode()
+
+
+def test_staged_upload_loads_into_the_store(data_dir, tmp_path):
+    X = np.random.default_rng(0).normal(size=(20, 5)).astype(np.float32)
+    np.save(tmp_path / "v.npy", X)
+    vec = stage_upload(data_url((tmp_path / "v.npy").read_bytes()), "../../evil/v.npy")
+    assert vec["name"] == "v.npy"  # a client's file name never becomes a path outside the uploads folder
+    meta = stage_upload(data_url(b"\n".join(b"x%d" % i for i in range(20))), "m.tsv")
+    dataset_id, warnings = load_staged(vec, meta, None, "mine")
+    ds = services.store().get(dataset_id)
+    assert ds.name == "mine" and ds.num_points == 20 and warnings == []
+    assert not (services.uploads_dir() / vec["token"]).exists()  # staged files are removed once stored
+
+
+def test_bad_uploads_leave_the_store_as_it_was(data_dir, words):
+    before = services.store().list()
+    bad = stage_upload(data_url(b"not numbers at all\x00\x01"), "x.npy")
+    with pytest.raises(projector.DataError, match="not a NumPy"):
+        load_staged(bad, None, None, None)
+    raw = stage_upload(data_url(np.ones(40, np.float32).tobytes()), "x.bytes")
+    with pytest.raises(projector.DataError, match="enter its dimension"):
+        load_staged(raw, None, None, None)
+    with pytest.raises(projector.DataError, match="choose an embeddings file"):
+        load_staged(None, None, None, None)
+    assert services.store().list() == before
+
+
+def test_requests_jobs_and_cached_views(data_dir, words):
+    req = build_request(words.id, None, False, "pca", [1, 2, 0], ["3d"], [], [], [], [None] * 6,
+                        [None, None, None], [15, 0.1])
+    assert req["dims"] == 3 and req["params"] == {"components": [1, 2, 0]}
+    assert find_cached(req) is None
+    frames = []
+    view = run_job(dict(req, job="j1", data_dir=str(data_dir)), lambda d, t, f: frames.append((d, t)))
+    assert view["n"] == 60 and view["info"]["components"] == [1, 2, 0] and frames[-1][0] == frames[-1][1]
+    hit = find_cached(req)
+    assert hit is not None and hit.cached
+    coords, points = view_points(view)
+    assert coords.shape == (60, 3) and points.tolist() == list(range(60))
+
+
+def test_tsne_job_writes_frames_for_animation(data_dir, words):
+    req = build_request(words.id, None, False, "tsne", [0, 1, 2], [], [], [], [], [None] * 6, [5, None, 60],
+                        [15, 0.1])
+    frames = []
+    run_job(dict(req, job="j2", data_dir=str(data_dir)), lambda d, t, f: frames.append(f))
+    assert any(f is not None for f in frames)
+    assert services.cache().get_blob("frame:j2") is not None
+    assert progress_text("tsne", 0, 60).startswith("Finding") and progress_text("tsne", 30, 60) == "t-SNE iteration 30 of 60"
+
+
+def test_subset_jobs_project_only_the_isolated_points(data_dir, words):
+    sid = services.cache().put_subset([3, 9, 15, 21, 27])
+    req = build_request(words.id, sid, False, "pca", [0, 1, 2], [], [], [], [], [None] * 6, [None] * 3, [15, 0.1])
+    view = run_job(dict(req, job="j3", data_dir=str(data_dir)), lambda *a: None)
+    assert view["n"] == 5
+    assert view_points(view)[1].tolist() == [3, 9, 15, 21, 27]
+    # A click on the 2nd drawn point is point 9; a click on a highlight carries its own index.
+    assert event_points({"points": [{"curveNumber": 0, "pointIndex": 1}]}, view) == [9]
+    assert event_points({"points": [{"curveNumber": 1, "pointIndex": 0, "customdata": 21}]}, view) == [21]
+
+
+def test_neighbours_then_regex_filter_then_isolate_points(data_dir, words):
+    neighbors = neighbours_of(words.id, None, False, 0, 20, "cosine")
+    assert len(neighbors) == 20 and neighbors[0][1] <= neighbors[-1][1]
+    selection = {"anchor": 0, "neighbors": neighbors, "points": [], "filter": False}
+    filtered = search_selection(words.id, None, selection, "^polic", True, "word", "neighbors")
+    kept = visible_neighbors(filtered)
+    assert filtered["filter"] and all(words.metadata["word"][i].startswith("polic") for i, _ in kept)
+    pts, roles = highlighted(filtered)
+    assert roles[pts.tolist().index(0)] == 0
+    assert set(selected_points(filtered).tolist()) == {0} | {i for i, _ in kept}
+
+
+def test_search_scopes(data_dir, words):
+    everywhere = search_selection(words.id, None, None, "good", False, None, "all")
+    assert len(everywhere["points"]) == 10
+    sid = services.cache().put_subset(range(30))
+    assert len(search_selection(words.id, sid, None, "good", False, None, "all")["points"]) == 5
+    within = search_selection(words.id, None, {"anchor": None, "neighbors": [], "points": list(range(12)),
+                                               "filter": False}, "o", False, None, "selection")
+    assert within["points"] == [0, 1, 2, 4, 6, 7, 8, 10]
+    with pytest.raises(projector.DataError, match="not a valid regular expression"):
+        search_selection(words.id, None, None, "(", True, None, "all")
+
+
+def test_view_records_hold_no_coordinates(data_dir, words):
+    req = build_request(words.id, None, False, "custom", [0, 1, 2], [], [], [], [],
+                        ["bad", "good", "politics", "evil", False, "word"], [None] * 3, [15, 0.1])
+    proj = projector.project(words, "custom", params=req["params"], cache=services.cache())
+    view = as_view(req, proj)
+    assert "coords" not in view and view["info"]["matches"]["right"] == 10
