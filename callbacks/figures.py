@@ -51,7 +51,8 @@ def colour_scheme(frame: pd.DataFrame, column: str | None, rows: np.ndarray | No
     numeric = pd.api.types.is_numeric_dtype(series.dtype)
     if numeric:
         values = series.to_numpy(dtype=np.float64)
-        distinct = np.unique(values[~np.isnan(values)])
+        everything = frame[column].to_numpy(dtype=np.float64)
+        distinct = np.unique(everything[~np.isnan(everything)])  # the scale is the whole column's
         if len(distinct) > MAX_CATEGORIES:
             lo, hi = float(distinct[0]), float(distinct[-1])
             filled = np.where(np.isnan(values), lo, values)
@@ -59,24 +60,26 @@ def colour_scheme(frame: pd.DataFrame, column: str | None, rows: np.ndarray | No
                     "marker": {"color": typed(filled), "colorscale": GRADIENT, "cmin": lo, "cmax": hi,
                                "showscale": True, "colorbar": {"title": {"text": column}, "thickness": 12}},
                     "legend": [{"label": f"{lo:g} – {hi:g}", "colour": "", "count": int((~np.isnan(values)).sum())}]}
-    texts = np.asarray(column_as_text(series), dtype=object)
-    present = texts[texts != ""]
-    counts = pd.Series(present).value_counts(sort=True) if len(present) else pd.Series(dtype=int)
+    # Colours come from the whole column, so a value keeps its colour when a subset is isolated.
+    all_texts = np.asarray(column_as_text(frame[column]), dtype=object)
+    texts = all_texts if rows is None else all_texts[rows]
+    full = pd.Series(all_texts[all_texts != ""]).value_counts(sort=True)
     if numeric:  # few distinct numbers: categories in numeric order
-        counts = counts.reindex(sorted(counts.index, key=float))
-    keep = list(counts.index[:MAX_CATEGORIES]) if len(counts) <= MAX_CATEGORIES else list(counts.index[:MAX_CATEGORIES - 1])
+        full = full.reindex(sorted(full.index, key=float))
+    keep = list(full.index[:MAX_CATEGORIES]) if len(full) <= MAX_CATEGORIES else list(full.index[:MAX_CATEGORIES - 1])
     colours = [PALETTE[i % len(PALETTE)] for i in range(len(keep))]
     lookup = {v: i for i, v in enumerate(keep)}
     other_code, missing_code = len(keep), len(keep) + 1
     codes = np.fromiter((lookup.get(t, other_code if t else missing_code) for t in texts), dtype=np.float32,
                         count=len(texts))
-    legend = [{"label": str(v), "colour": c, "count": int(counts[v])} for v, c in zip(keep, colours)]
-    n_other = int(len(present) - sum(counts[v] for v in keep))
-    if n_other:
-        legend.append({"label": f"other ({len(counts) - len(keep):,} values)", "colour": OTHER_COLOUR, "count": n_other})
-    n_missing = int(len(texts) - len(present))
-    if n_missing:
-        legend.append({"label": "(missing)", "colour": MISSING_COLOUR, "count": n_missing})
+    shown = np.bincount(codes.astype(np.int64), minlength=len(keep) + 2)
+    legend = [{"label": str(v), "colour": c, "count": int(shown[i])}
+              for i, (v, c) in enumerate(zip(keep, colours)) if shown[i]]
+    if shown[other_code]:
+        n_values = len(set(texts[codes == other_code]))
+        legend.append({"label": f"other ({n_values:,} values)", "colour": OTHER_COLOUR, "count": int(shown[other_code])})
+    if shown[missing_code]:
+        legend.append({"label": "(missing)", "colour": MISSING_COLOUR, "count": int(shown[missing_code])})
     stops = colours + [OTHER_COLOUR, MISSING_COLOUR]
     scale = [[i / (len(stops) - 1), c] for i, c in enumerate(stops)]
     return {"kind": "category",
@@ -101,7 +104,8 @@ def axis_names(view: dict) -> list[str]:
     if method == "custom":
         p = view["params"]
         return [f"{p['left'] or '?'} → {p['right'] or '?'}", f"{p['down'] or '?'} → {p['up'] or '?'}"]
-    return [f"{method.upper()} {i + 1}" for i in range(dims)]
+    name = {"tsne": "t-SNE", "umap": "UMAP", "raw": "dimension"}.get(method, method)
+    return [f"{name} {i + 1}" for i in range(dims)]
 
 
 def build_figure(coords: np.ndarray, points: np.ndarray, texts: list[str], scheme: dict, view: dict) -> dict:

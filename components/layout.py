@@ -46,10 +46,10 @@ def data_panel(dataset_options: list[dict], dataset_value: str | None):
 def _pca_tab():
     options = [{"label": f"#{i + 1}", "value": i} for i in range(10)]
     return html.Div([
-        html.Div([_field("X", dcc.Dropdown(id=ids.PCA_X, options=options, value=0, clearable=False)),
-                  _field("Y", dcc.Dropdown(id=ids.PCA_Y, options=options, value=1, clearable=False)),
-                  _field("Z", dcc.Dropdown(id=ids.PCA_Z, options=options, value=2, clearable=False))],
-                 className="row3"),
+        html.Div([html.Span("X"), dcc.Dropdown(id=ids.PCA_X, options=options, value=0, clearable=False),
+                  html.Span("Y"), dcc.Dropdown(id=ids.PCA_Y, options=options, value=1, clearable=False),
+                  html.Span("Z"), dcc.Dropdown(id=ids.PCA_Z, options=options, value=2, clearable=False)],
+                 className="axes"),
         dcc.Checklist(id=ids.PCA_3D, options=[{"label": " 3D", "value": "3d"}], value=[], className="check"),
         html.Div(id=ids.PCA_VARIANCE, className="hint"),
     ])

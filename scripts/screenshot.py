@@ -9,6 +9,7 @@ import shutil
 import time
 
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -39,11 +40,22 @@ def wait(fn, timeout=60.0):
     raise TimeoutError("the page did not reach the expected state")
 
 
+def click_point(d, i):
+    """A real mouse click on drawn point ``i`` of a 2D plot."""
+    graph = "#scatter .js-plotly-plot"
+    x, y = d.execute_script(f"""
+        const g=document.querySelector('{graph}'); const L=g._fullLayout; const t=g._fullData[0];
+        return [L.xaxis.l2p(t.x[{i}]), L.yaxis.l2p(t.y[{i}])];""")
+    layer = d.find_element(By.CSS_SELECTOR, graph + " .nsewdrag")
+    ActionChains(d).move_to_element_with_offset(layer, int(x), int(y)).pause(0.3).click().perform()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("url")
     ap.add_argument("out")
-    ap.add_argument("--click", action="store_true", help="click the middle point of the plot")
+    ap.add_argument("--click", action="store_true", help="click a point of the plot")
+    ap.add_argument("--click-index", type=int, default=600, help="which point to click")
     ap.add_argument("--search", help="type this into the inspector's search box")
     ap.add_argument("--wait-for", help="wait until the page shows this text")
     ap.add_argument("--js", help="JavaScript to run after load (e.g. to switch a tab)")
@@ -53,15 +65,12 @@ def main():
         d.get(args.url)
         wait(lambda: d.execute_script(
             "const g=document.querySelector('#scatter .js-plotly-plot');"
-            "return g && g.data && g.data.length && g.data[0].x && (g.data[0].x.length>0);"))
+            "return g && g._fullData && g._fullData.length && g._fullData[0].x && (g._fullData[0].x.length>0);"))
         if args.js:
             d.execute_script(args.js)
             time.sleep(1)
         if args.click:
-            d.execute_script("""
-              const g=document.querySelector('#scatter .js-plotly-plot');
-              const x=g.data[0].x, y=g.data[0].y; let i=Math.floor(x.length/3);
-              g.emit('plotly_click', {points:[{curveNumber:0, pointNumber:i, pointIndex:i, customdata:g.data[0].customdata[i], x:x[i], y:y[i], data:g.data[0]}]});""")
+            click_point(d, args.click_index)
         if args.search:
             box = d.find_element(By.ID, "search-query")
             box.send_keys(args.search + Keys.ENTER)

@@ -52,6 +52,8 @@ def test_colour_of_a_subset_counts_only_its_points():
     frame = pd.DataFrame({"w": ["a", "b", "b", "c"]})
     scheme = colour_scheme(frame, "w", np.array([1, 2]))
     assert [(l["label"], l["count"]) for l in scheme["legend"]] == [("b", 2)]
+    full = colour_scheme(frame, "w", None)
+    assert scheme["legend"][0]["colour"] == [l for l in full["legend"] if l["label"] == "b"][0]["colour"]
 
 
 def test_hover_texts_fall_back_to_point_numbers():
