@@ -222,7 +222,7 @@ def validate_vectors(arr, shown: str) -> np.ndarray:
     if arr.dtype == np.float32:
         if isinstance(arr, np.memmap) or not arr.flags.writeable:
             return arr
-        arr = np.ascontiguousarray(arr)
+        arr = np.ascontiguousarray(arr).view()  # a view: the caller's own array stays writeable
     else:
         with np.errstate(over="ignore"):
             arr = arr.astype(np.float32)

@@ -197,3 +197,37 @@ def test_bad_parameters_say_so_and_run_still_works(dash_duo, projector_app):
     dash_duo.find_element("#run-projection").click()
     wait_text(dash_duo, "#projection-info", "t-SNE: 60 iterations", timeout=180)
     assert text(dash_duo, "#projection-message") == ""
+
+
+def test_box_select_selects_points_and_zoom_survives_recolouring(dash_duo, projector_app):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    open_app(dash_duo, projector_app)
+    # A user's zoom is kept when the colour changes (Patch, same uirevision).
+    dash_duo.driver.execute_script(
+        "Plotly.relayout(document.querySelector('#scatter .js-plotly-plot'), {'xaxis.range': [-1, 1]});")
+    dash_duo.select_dcc_dropdown("#color-by", value="digit")
+    wait_text(dash_duo, "#legend", "zero")
+    xr = dash_duo.driver.execute_script(
+        "return document.querySelector('#scatter .js-plotly-plot')._fullLayout.xaxis.range;")
+    assert [round(v, 3) for v in xr] == [-1, 1]
+    dash_duo.driver.execute_script(
+        "Plotly.relayout(document.querySelector('#scatter .js-plotly-plot'), {'xaxis.autorange': true, 'dragmode': 'select'});")
+    layer = dash_duo.driver.find_element("css selector", "#scatter .nsewdrag")
+    w, h = layer.size["width"], layer.size["height"]
+    ActionChains(dash_duo.driver).move_to_element_with_offset(layer, int(w * 0.3), int(h * 0.3)).click_and_hold() \
+        .move_by_offset(int(w * 0.2), int(h * 0.2)).move_by_offset(int(w * 0.1), int(h * 0.1)).release().perform()
+    wait_text(dash_duo, "#result-list", "selected")
+    n = int(text(dash_duo, "#result-list").split()[0].replace(",", ""))
+    assert 0 < n < DIGITS
+    wait_points(dash_duo, n, trace=1)
+    assert console_errors(dash_duo) == []
+
+
+def test_pca_in_3d(dash_duo, projector_app):
+    open_app(dash_duo, projector_app)
+    dash_duo.find_element("#pca-3d input").click()
+    until(lambda: dash_duo.driver.execute_script(
+        "const g=document.querySelector('#scatter .js-plotly-plot'); return g._fullData[0].type;") == "scatter3d", 60)
+    wait_points(dash_duo, DIGITS)
+    assert console_errors(dash_duo) == []

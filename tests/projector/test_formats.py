@@ -238,3 +238,9 @@ def test_anchor_metadata_files_parse(anchor):
     w = read_metadata_tsv(anchor / "word2vec_10000_200d_labels.tsv")
     assert list(w.frame.columns) == ["word", "count"] and len(w.frame) == 10_000
     assert w.frame["count"].dtype.kind == "f"
+
+
+def test_loading_an_array_leaves_the_callers_array_writeable():
+    X = np.ones((3, 2), np.float32)
+    ds = projector.load_dataset(X)
+    assert X.flags.writeable and not ds.vectors.flags.writeable
