@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,8 @@ def main():
     try:
         url = f"http://127.0.0.1:{args.port}/"
         t0 = time.time()
-        wait(lambda: d.get(url) or True, 30)
+        wait(lambda: urllib.request.urlopen(url, timeout=2).status == 200, 60)
+        d.get(url)
         drawn = "const g=document.querySelector('#scatter .js-plotly-plot'); return g && g._fullData && g._fullData[0] && g._fullData[0].x ? g._fullData[0].x.length : 0;"
         wait(lambda: d.execute_script(drawn) == args.points, 300)
         rows.append({"row": f"first picture after start (PCA job, {args.points:,} points, includes warm-up)",

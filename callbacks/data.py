@@ -54,26 +54,26 @@ def _describe(handle: dict) -> str:
     return f"{handle['filename']} ({handle['size'] / 1e6:,.1f} MB) ready"
 
 
-@callback(Output(ids.STAGED_VECTORS, "data"), Output(ids.UPLOAD_VECTORS_NAME, "children"),
-          Input(ids.UPLOAD_VECTORS, "contents"), State(ids.UPLOAD_VECTORS, "filename"),
-          prevent_initial_call=True)
-def on_vectors_upload(contents, filename):
+def _stage(contents, filename):
     try:
         handle = stage_upload(contents, filename)
     except projector.DataError as exc:
         return None, str(exc)
     return handle, _describe(handle)
+
+
+@callback(Output(ids.STAGED_VECTORS, "data"), Output(ids.UPLOAD_VECTORS_NAME, "children"),
+          Input(ids.UPLOAD_VECTORS, "contents"), State(ids.UPLOAD_VECTORS, "filename"),
+          prevent_initial_call=True)
+def on_vectors_upload(contents, filename):
+    return _stage(contents, filename)
 
 
 @callback(Output(ids.STAGED_METADATA, "data"), Output(ids.UPLOAD_METADATA_NAME, "children"),
           Input(ids.UPLOAD_METADATA, "contents"), State(ids.UPLOAD_METADATA, "filename"),
           prevent_initial_call=True)
 def on_metadata_upload(contents, filename):
-    try:
-        handle = stage_upload(contents, filename)
-    except projector.DataError as exc:
-        return None, str(exc)
-    return handle, _describe(handle)
+    return _stage(contents, filename)
 
 
 def load_staged(vectors: dict | None, metadata: dict | None, dim, name) -> tuple[str, list[str]]:

@@ -149,7 +149,7 @@ def run_projection(set_progress, job):
 
 def _pca_options(info: dict):
     ratios = info.get("explained_variance_ratio") or []
-    return [{"label": f"Component #{i + 1} — {r * 100:.1f}% of variance", "value": i} for i, r in enumerate(ratios)]
+    return [{"label": f"#{i + 1} · {r * 100:.1f}% variance", "value": i} for i, r in enumerate(ratios)]
 
 
 def describe(view: dict) -> str:

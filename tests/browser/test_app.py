@@ -11,9 +11,36 @@ from helpers import click_first, click_point, console_errors, set_input, text, t
 DIGITS = 1797
 
 
+TABS = {"pca": 1, "tsne": 2, "umap": 3, "custom": 4}
+
+
 def open_app(dash_duo, app):
     dash_duo.start_server(app)
     wait_points(dash_duo, DIGITS)
+
+
+def open_tab(dash_duo, name):
+    dash_duo.find_element(f"#projection-tabs .tab:nth-child({TABS[name]})").click()
+
+
+def upload(dash_duo, vectors, metadata=None):
+    """Choose files in the Data panel's upload boxes and press Load."""
+    if not dash_duo.find_element("#data-panel details").get_attribute("open"):
+        dash_duo.find_element("#data-panel details summary").click()
+    dash_duo.find_element("#upload-vectors input[type=file]").send_keys(str(vectors))
+    wait_text(dash_duo, "#upload-vectors-name", vectors.name)
+    if metadata is not None:
+        dash_duo.find_element("#upload-metadata input[type=file]").send_keys(str(metadata))
+        wait_text(dash_duo, "#upload-metadata-name", metadata.name)
+    dash_duo.find_element("#load-upload").click()
+
+
+def run_tsne(dash_duo, iterations, perplexity=None):
+    open_tab(dash_duo, "tsne")
+    if perplexity is not None:
+        set_input(dash_duo, "#tsne-perplexity", perplexity)
+    set_input(dash_duo, "#tsne-iterations", iterations)
+    dash_duo.find_element("#run-projection").click()
 
 
 def test_sample_loads_and_pca_draws_without_console_errors(dash_duo, projector_app):
@@ -32,13 +59,7 @@ def test_upload_npy_and_tsv_shows_the_point_count(dash_duo, projector_app, tmp_p
     np.save(tmp_path / "emb.npy", X)
     (tmp_path / "meta.tsv").write_text("word\tgroup\n" + "".join(f"w{i}\tg{i % 3}\n" for i in range(300)))
     open_app(dash_duo, projector_app)
-    dash_duo.find_element("#data-panel details summary").click() if not dash_duo.find_element(
-        "#data-panel details").get_attribute("open") else None
-    dash_duo.find_element("#upload-vectors input[type=file]").send_keys(str(tmp_path / "emb.npy"))
-    wait_text(dash_duo, "#upload-vectors-name", "emb.npy")
-    dash_duo.find_element("#upload-metadata input[type=file]").send_keys(str(tmp_path / "meta.tsv"))
-    wait_text(dash_duo, "#upload-metadata-name", "meta.tsv")
-    dash_duo.find_element("#load-upload").click()
+    upload(dash_duo, tmp_path / "emb.npy", tmp_path / "meta.tsv")
     wait_text(dash_duo, "#data-message", "Loaded emb: 300 points × 12 dimensions")
     wait_text(dash_duo, "#status", "300 points")
     wait_points(dash_duo, 300)
@@ -50,13 +71,7 @@ def test_bad_upload_shows_a_sentence_and_keeps_the_data_set(dash_duo, projector_
     # Two columns and no header row: the first row is taken as the header, one row is missing.
     (tmp_path / "meta.tsv").write_text("".join(f"w{i}\t{i}\n" for i in range(10)))
     open_app(dash_duo, projector_app)
-    if not dash_duo.find_element("#data-panel details").get_attribute("open"):
-        dash_duo.find_element("#data-panel details summary").click()
-    dash_duo.find_element("#upload-vectors input[type=file]").send_keys(str(tmp_path / "emb.npy"))
-    wait_text(dash_duo, "#upload-vectors-name", "emb.npy")
-    dash_duo.find_element("#upload-metadata input[type=file]").send_keys(str(tmp_path / "meta.tsv"))
-    wait_text(dash_duo, "#upload-metadata-name", "meta.tsv")
-    dash_duo.find_element("#load-upload").click()
+    upload(dash_duo, tmp_path / "emb.npy", tmp_path / "meta.tsv")
     wait_text(dash_duo, "#data-message", "should have a header row")
     # The sample is still the data set, drawn and working.
     assert "Digits" in text(dash_duo, "#dataset-picker")
@@ -65,9 +80,7 @@ def test_bad_upload_shows_a_sentence_and_keeps_the_data_set(dash_duo, projector_
     wait_text(dash_duo, "#neighbor-list", "100 nearest neighbours")
     # A file that is not embeddings at all.
     (tmp_path / "notes.npy").write_text("hello")
-    dash_duo.find_element("#upload-vectors input[type=file]").send_keys(str(tmp_path / "notes.npy"))
-    wait_text(dash_duo, "#upload-vectors-name", "notes.npy")
-    dash_duo.find_element("#load-upload").click()
+    upload(dash_duo, tmp_path / "notes.npy")
     wait_text(dash_duo, "#data-message", "is not a NumPy .npy file")
     assert "1,797 points" in text(dash_duo, "#status")
 
@@ -127,9 +140,7 @@ def test_neighbours_filtered_by_regex_then_isolated_and_shown_all(dash_duo, proj
 
 def test_tsne_shows_progress_then_finishes(dash_duo, projector_app):
     open_app(dash_duo, projector_app)
-    dash_duo.find_element("#projection-tabs .tab:nth-child(2)").click()
-    set_input(dash_duo, "#tsne-iterations", 400)
-    dash_duo.find_element("#run-projection").click()
+    run_tsne(dash_duo, 400)
     wait_text(dash_duo, "#projection-progress-text", "t-SNE iteration")
     wait_text(dash_duo, "#projection-info", "t-SNE: 400 iterations", timeout=180)
     wait_points(dash_duo, DIGITS)
@@ -139,9 +150,7 @@ def test_tsne_shows_progress_then_finishes(dash_duo, projector_app):
 
 def test_cancel_stops_a_run_and_run_works_again(dash_duo, projector_app):
     open_app(dash_duo, projector_app)
-    dash_duo.find_element("#projection-tabs .tab:nth-child(2)").click()
-    set_input(dash_duo, "#tsne-iterations", 20000)
-    dash_duo.find_element("#run-projection").click()
+    run_tsne(dash_duo, 20000)
     wait_text(dash_duo, "#projection-progress-text", "t-SNE iteration")
     # The job runs in its own process: the page keeps answering meanwhile (points move, so search).
     set_input(dash_duo, "#search-query", "seven" + Keys.ENTER)
@@ -163,7 +172,7 @@ def test_isolated_search_projected_on_a_custom_axis(dash_duo, projector_app):
     wait_text(dash_duo, "#search-message", "361 matches")
     dash_duo.find_element("#isolate").click()
     wait_points(dash_duo, 361)
-    dash_duo.find_element("#projection-tabs .tab:nth-child(4)").click()
+    open_tab(dash_duo, "custom")
     set_input(dash_duo, "#custom-left", "one" + Keys.ENTER)
     set_input(dash_duo, "#custom-right", "seven" + Keys.ENTER)
     wait_text(dash_duo, "#custom-info", "left: 182 matches · right: 179 matches")
@@ -177,7 +186,7 @@ def test_isolated_search_projected_on_a_custom_axis(dash_duo, projector_app):
 
 def test_umap_runs_as_a_background_job(dash_duo, projector_app):
     open_app(dash_duo, projector_app)
-    dash_duo.find_element("#projection-tabs .tab:nth-child(3)").click()
+    open_tab(dash_duo, "umap")
     wait_text(dash_duo, "#projection-message", "Press Run to compute UMAP")
     dash_duo.find_element("#run-projection").click()
     wait_text(dash_duo, "#projection-info", "UMAP: 15 neighbours", timeout=240)
@@ -187,14 +196,10 @@ def test_umap_runs_as_a_background_job(dash_duo, projector_app):
 
 def test_bad_parameters_say_so_and_run_still_works(dash_duo, projector_app):
     open_app(dash_duo, projector_app)
-    dash_duo.find_element("#projection-tabs .tab:nth-child(2)").click()
-    set_input(dash_duo, "#tsne-perplexity", 5000)
-    dash_duo.find_element("#run-projection").click()
+    run_tsne(dash_duo, 300, perplexity=5000)
     wait_text(dash_duo, "#projection-message", "perplexity must be between 1 and the number of points")
     assert dash_duo.find_element("#run-projection").is_enabled()
-    set_input(dash_duo, "#tsne-perplexity", 30)
-    set_input(dash_duo, "#tsne-iterations", 60)
-    dash_duo.find_element("#run-projection").click()
+    run_tsne(dash_duo, 60, perplexity=30)
     wait_text(dash_duo, "#projection-info", "t-SNE: 60 iterations", timeout=180)
     assert text(dash_duo, "#projection-message") == ""
 
