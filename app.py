@@ -62,11 +62,11 @@ def create_app(data_dir=None, *, datasets: list[projector.Dataset] = (), sample:
     One app per process: Dash gives the callbacks registered with ``@callback`` to the first app.
     """
     services.configure(data_dir or services.DEFAULT_DATA_DIR)
+    configure_jobs(warm_umap)  # first: the job server warms up while the data sets are stored
     store = services.store()
     first = add_sample(store) if sample else None
     for ds in datasets:
         first = store.add(ds)
-    configure_jobs(warm_umap)
     manager = DiskcacheManager(diskcache.Cache(str(services.data_dir() / "jobs")))
     app = Dash(__name__, title="Embedding Projector", background_callback_manager=manager,
                assets_folder=str(ROOT / "assets"))
@@ -100,6 +100,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    services.configure(args.data_dir)
+    configure_jobs()  # start the job server's warm-up before reading the user's files
     datasets = []
     try:
         if args.embeddings:

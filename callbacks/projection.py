@@ -126,7 +126,10 @@ def progress_text(method: str, done: int, total: int) -> str:
           progress=[Output(ids.PROGRESS, "value"), Output(ids.PROGRESS, "max"), Output(ids.PROGRESS_TEXT, "children"),
                     Output(ids.FRAME, "data")],
           progress_default=["0", "1", "", None],
-          running=[(Output(ids.RUN, "disabled"), True, False), (Output(ids.CANCEL, "disabled"), False, True)],
+          running=[(Output(ids.RUN, "disabled"), True, False), (Output(ids.CANCEL, "disabled"), False, True),
+                   (Output(ids.JOB_STATE, "children"),
+                    "Running on the server (right after start-up a job first waits for the job server's warm-up).",
+                    "")],
           cancel=[Input(ids.CANCEL, "n_clicks")], interval=400, prevent_initial_call=True)
 def run_projection(set_progress, job):
     """The background job: runs in its own process, reports progress, returns a view (or an error)."""

@@ -53,6 +53,7 @@ RUN = "run-projection"
 CANCEL = "cancel-projection"
 PROGRESS = "projection-progress"
 PROGRESS_TEXT = "projection-progress-text"
+JOB_STATE = "projection-job-state"
 PROJECTION_MESSAGE = "projection-message"
 PROJECTION_INFO = "projection-info"
 

@@ -104,6 +104,7 @@ def projection_panel():
                   html.Button("Cancel", id=ids.CANCEL, disabled=True)], className="buttons"),
         html.Progress(id=ids.PROGRESS, value="0", max="1", className="progress"),
         html.Div(id=ids.PROGRESS_TEXT, className="hint"),
+        html.Div(id=ids.JOB_STATE, className="hint"),
         html.Div(id=ids.PROJECTION_INFO, className="hint"),
         html.Div(id=ids.PROJECTION_MESSAGE, className="message", role="status"),
     ], className="panel", id="projection-panel")
