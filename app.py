@@ -21,13 +21,13 @@ from dash import Dash, DiskcacheManager  # noqa: E402
 
 import callbacks  # noqa: E402,F401  (registers every callback)
 import projector  # noqa: E402
-from callbacks import services  # noqa: E402
+from callbacks import services, staging  # noqa: E402
 from callbacks.data import dataset_options  # noqa: E402
 from components.layout import page  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 SAMPLE = ROOT / "data" / "digits"
-MAX_UPLOAD_BYTES = 200 * 2**20  # a browser upload travels base64 inside one request
+MAX_REQUEST_BYTES = 64 * 2**20  # one request: a callback, or one chunk of a streamed upload
 
 _jobs_configured = False
 
@@ -70,7 +70,8 @@ def create_app(data_dir=None, *, datasets: list[projector.Dataset] = (), sample:
     manager = DiskcacheManager(diskcache.Cache(str(services.data_dir() / "jobs")))
     app = Dash(__name__, title="Embedding Projector", background_callback_manager=manager,
                assets_folder=str(ROOT / "assets"))
-    app.server.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    staging.register_routes(app.server)
 
     def layout():
         options = dataset_options()
@@ -92,6 +93,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--data-dir", default=str(services.DEFAULT_DATA_DIR),
                    help="where the data-set store, result cache and jobs live (default: data/)")
     p.add_argument("--no-sample", action="store_true", help="do not add the bundled digits sample")
+    p.add_argument("--max-upload-gb", type=float, default=4.0,
+                   help="largest file a browser may upload, in GB (default 4)")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8050, help="port (default 8050)")
     p.add_argument("--debug", action="store_true", help="Dash debug mode (never on a shared server)")
@@ -100,6 +103,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    os.environ["PROJECTOR_MAX_UPLOAD_BYTES"] = str(int(args.max_upload_gb * 2**30))
     services.configure(args.data_dir)
     configure_jobs()  # start the job server's warm-up before reading the user's files
     datasets = []

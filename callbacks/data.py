@@ -1,10 +1,6 @@
 """Data panel: uploads, the data-set picker, colour by, label by, spherize."""
 from __future__ import annotations
 
-import base64
-import binascii
-import re
-import secrets
 import shutil
 
 from dash import Input, Output, Patch, State, callback, html, no_update
@@ -13,6 +9,7 @@ import projector
 from components import ids
 
 from . import services
+from .staging import staged_path
 from .figures import MAX_CATEGORIES, colour_scheme, hover_texts
 from .views import empty_selection, view_points
 
@@ -22,58 +19,6 @@ SPHERIZE_MIN_DIM = 50  # the anchor turns spherize on by default from this many 
 def dataset_options() -> list[dict]:
     return [{"label": f"{m['name']} ({m['num_points']:,} × {m['dim']})", "value": m["id"]}
             for m in services.store().list()]
-
-
-def _safe_name(filename: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", (filename or "upload").split("/")[-1].split("\\")[-1])
-    return name.lstrip(".") or "upload"
-
-
-def stage_upload(contents: str, filename: str) -> dict:
-    """Write an uploaded file (a data URL) to a private folder on the server; return its handle."""
-    try:
-        payload = contents.split(",", 1)[1]
-        data = base64.b64decode(payload, validate=False)
-    except (IndexError, binascii.Error):
-        raise projector.DataError(f"{filename} did not arrive intact; upload it again.") from None
-    token = secrets.token_hex(8)
-    folder = services.uploads_dir() / token
-    folder.mkdir()
-    (folder / _safe_name(filename)).write_bytes(data)
-    return {"token": token, "name": _safe_name(filename), "filename": filename, "size": len(data)}
-
-
-def staged_path(handle: dict | None):
-    if not handle or not re.fullmatch(r"[0-9a-f]{16}", str(handle.get("token", ""))):
-        return None
-    path = services.uploads_dir() / handle["token"] / _safe_name(handle["name"])
-    return path if path.is_file() else None
-
-
-def _describe(handle: dict) -> str:
-    return f"{handle['filename']} ({handle['size'] / 1e6:,.1f} MB) ready"
-
-
-def _stage(contents, filename):
-    try:
-        handle = stage_upload(contents, filename)
-    except projector.DataError as exc:
-        return None, str(exc)
-    return handle, _describe(handle)
-
-
-@callback(Output(ids.STAGED_VECTORS, "data"), Output(ids.UPLOAD_VECTORS_NAME, "children"),
-          Input(ids.UPLOAD_VECTORS, "contents"), State(ids.UPLOAD_VECTORS, "filename"),
-          prevent_initial_call=True)
-def on_vectors_upload(contents, filename):
-    return _stage(contents, filename)
-
-
-@callback(Output(ids.STAGED_METADATA, "data"), Output(ids.UPLOAD_METADATA_NAME, "children"),
-          Input(ids.UPLOAD_METADATA, "contents"), State(ids.UPLOAD_METADATA, "filename"),
-          prevent_initial_call=True)
-def on_metadata_upload(contents, filename):
-    return _stage(contents, filename)
 
 
 def load_staged(vectors: dict | None, metadata: dict | None, dim, name) -> tuple[str, list[str]]:

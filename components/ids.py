@@ -12,8 +12,11 @@ SELECTION = "selection"            # anchor point, its neighbours, selected poin
 # data panel
 DATASET = "dataset-picker"
 DATASET_INFO = "dataset-info"
-UPLOAD_VECTORS = "upload-vectors"
-UPLOAD_METADATA = "upload-metadata"
+UPLOAD_VECTORS = "upload-vectors-file"      # plain file inputs; assets/uploads.js streams them in chunks
+UPLOAD_METADATA = "upload-metadata-file"
+UPLOAD_VECTORS_PROGRESS = "upload-vectors-progress"
+UPLOAD_METADATA_PROGRESS = "upload-metadata-progress"
+UPLOAD_CANCEL = "upload-cancel"
 UPLOAD_VECTORS_NAME = "upload-vectors-name"
 UPLOAD_METADATA_NAME = "upload-metadata-name"
 STAGED_VECTORS = "staged-vectors"

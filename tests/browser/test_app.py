@@ -27,11 +27,11 @@ def upload(dash_duo, vectors, metadata=None):
     """Choose files in the Data panel's upload boxes and press Load."""
     if not dash_duo.find_element("#data-panel details").get_attribute("open"):
         dash_duo.find_element("#data-panel details summary").click()
-    dash_duo.find_element("#upload-vectors input[type=file]").send_keys(str(vectors))
-    wait_text(dash_duo, "#upload-vectors-name", vectors.name)
+    dash_duo.find_element("#upload-vectors-file").send_keys(str(vectors))
+    wait_text(dash_duo, "#upload-vectors-name", f"{vectors.name} (")
     if metadata is not None:
-        dash_duo.find_element("#upload-metadata input[type=file]").send_keys(str(metadata))
-        wait_text(dash_duo, "#upload-metadata-name", metadata.name)
+        dash_duo.find_element("#upload-metadata-file").send_keys(str(metadata))
+        wait_text(dash_duo, "#upload-metadata-name", f"{metadata.name} (")
     dash_duo.find_element("#load-upload").click()
 
 
@@ -64,6 +64,25 @@ def test_upload_npy_and_tsv_shows_the_point_count(dash_duo, projector_app, tmp_p
     wait_text(dash_duo, "#status", "300 points")
     wait_points(dash_duo, 300)
     assert console_errors(dash_duo) == []
+
+
+def test_large_upload_streams_in_chunks_and_oversize_is_refused(dash_duo, projector_app, tmp_path, monkeypatch):
+    X = np.random.default_rng(1).normal(size=(20_000, 256)).astype(np.float32)  # 20 MB: three chunks
+    np.save(tmp_path / "big.npy", X)
+    open_app(dash_duo, projector_app)
+    upload(dash_duo, tmp_path / "big.npy")
+    wait_text(dash_duo, "#data-message", "Loaded big: 20,000 points × 256 dimensions")
+    assert dash_duo.driver.execute_script("return document.getElementById('upload-vectors-progress').value") == \
+        (tmp_path / "big.npy").stat().st_size
+    wait_points(dash_duo, 20_000)
+    monkeypatch.setenv("PROJECTOR_MAX_UPLOAD_BYTES", str(1_000_000))
+    dash_duo.find_element("#upload-vectors-file").send_keys(str(tmp_path / "big.npy"))
+    wait_text(dash_duo, "#upload-vectors-name", "more than this server accepts")
+    assert "20,000 points" in text(dash_duo, "#status")
+    # The refusal is an HTTP 400, which the browser logs; nothing else may be in the console.
+    errors = console_errors(dash_duo)
+    assert [e for e in errors if "api/uploads - Failed to load resource" not in e["message"]] == []
+    assert len(errors) == 1
 
 
 def test_bad_upload_shows_a_sentence_and_keeps_the_data_set(dash_duo, projector_app, tmp_path):

@@ -1,28 +1,33 @@
 """The panels' logic called as functions: uploads, requests, jobs, selections, search scopes."""
-import base64
+import time
 
 import numpy as np
 import pytest
 
 import projector
 from callbacks import services
-from callbacks.data import load_staged, stage_upload
+from callbacks import staging
+from callbacks.data import load_staged
 from callbacks.inspector import neighbours_of, search_selection
 from callbacks.projection import build_request, progress_text, run_job
 from callbacks.views import (as_view, event_points, find_cached, highlighted, selected_points, view_points,
                              visible_neighbors)
 
 
-def data_url(raw: bytes) -> str:
-    return "data:application/octet-stream;base64," + base64.b64encode(raw).decode()
+def stage_upload(raw: bytes, filename: str, chunk: int = 7) -> dict:
+    """Send ``raw`` the way the browser does: start, pieces of ``chunk`` bytes, finish."""
+    token = staging.start(filename, len(raw))["token"]
+    for offset in range(0, len(raw), chunk):
+        staging.append(token, offset, raw[offset:offset + chunk])
+    return staging.finish(token)
 
 
 def test_staged_upload_loads_into_the_store(data_dir, tmp_path):
     X = np.random.default_rng(0).normal(size=(20, 5)).astype(np.float32)
     np.save(tmp_path / "v.npy", X)
-    vec = stage_upload(data_url((tmp_path / "v.npy").read_bytes()), "../../evil/v.npy")
+    vec = stage_upload((tmp_path / "v.npy").read_bytes(), "../../evil/v.npy", chunk=333)
     assert vec["name"] == "v.npy"  # a client's file name never becomes a path outside the uploads folder
-    meta = stage_upload(data_url(b"\n".join(b"x%d" % i for i in range(20))), "m.tsv")
+    meta = stage_upload(b"\n".join(b"x%d" % i for i in range(20)), "m.tsv")
     dataset_id, warnings = load_staged(vec, meta, None, "mine")
     ds = services.store().get(dataset_id)
     assert ds.name == "mine" and ds.num_points == 20 and warnings == []
@@ -31,10 +36,10 @@ def test_staged_upload_loads_into_the_store(data_dir, tmp_path):
 
 def test_bad_uploads_leave_the_store_as_it_was(data_dir, words):
     before = services.store().list()
-    bad = stage_upload(data_url(b"not numbers at all\x00\x01"), "x.npy")
+    bad = stage_upload(b"not numbers at all\x00\x01", "x.npy")
     with pytest.raises(projector.DataError, match="not a NumPy"):
         load_staged(bad, None, None, None)
-    raw = stage_upload(data_url(np.ones(40, np.float32).tobytes()), "x.bytes")
+    raw = stage_upload(np.ones(40, np.float32).tobytes(), "x.bytes")
     with pytest.raises(projector.DataError, match="enter its dimension"):
         load_staged(raw, None, None, None)
     with pytest.raises(projector.DataError, match="choose an embeddings file"):
@@ -107,3 +112,27 @@ def test_view_records_hold_no_coordinates(data_dir, words):
     proj = projector.project(words, "custom", params=req["params"], cache=services.cache())
     view = as_view(req, proj)
     assert "coords" not in view and view["info"]["matches"]["right"] == 10
+
+
+def test_streamed_uploads_enforce_size_order_and_completeness(data_dir, monkeypatch):
+    monkeypatch.setenv("PROJECTOR_MAX_UPLOAD_BYTES", "100")
+    with pytest.raises(projector.DataError, match="more than this server accepts"):
+        staging.start("big.npy", 101)
+    token = staging.start("a.npy", 10)["token"]
+    staging.append(token, 0, b"12345")
+    staging.append(token, 0, b"12345")  # a retried chunk overwrites, it does not duplicate
+    with pytest.raises(projector.DataError, match="out of order"):
+        staging.append(token, 8, b"90")
+    with pytest.raises(projector.DataError, match="arrived incomplete"):
+        staging.finish(token)
+    staging.cancel(token)
+    assert list(services.uploads_dir().iterdir()) == []
+    with pytest.raises(projector.DataError, match="unknown"):
+        staging.append("../../etc", 0, b"x")
+
+
+def test_interrupted_uploads_are_swept(data_dir):
+    token = staging.start("a.npy", 10)["token"]
+    staging.append(token, 0, b"123")
+    staging.sweep(now=time.time() + staging.STALE_SECONDS + 1)
+    assert not (services.uploads_dir() / token).exists()

@@ -1,0 +1,161 @@
+"""Uploads streamed to the server in chunks, staged in a private folder until the user presses Load.
+
+A browser sends a file as a series of PUTs of a few MB each (never base64 inside a callback), so
+files of gigabytes arrive with a progress bar; a cancelled upload is deleted, and staged files
+nobody loaded are swept after ``STALE_SECONDS``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import time
+from pathlib import Path
+
+import projector
+
+from . import services
+
+CHUNK_BYTES = 8 * 2**20
+STALE_SECONDS = 6 * 3600
+DEFAULT_MAX_BYTES = 4 * 2**30
+_TOKEN = re.compile(r"^[0-9a-f]{16}$")
+
+
+def max_bytes() -> int:
+    return int(os.environ.get("PROJECTOR_MAX_UPLOAD_BYTES") or DEFAULT_MAX_BYTES)
+
+
+def safe_name(filename: str) -> str:
+    """A file name that cannot leave the upload folder (client names are never used as paths)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", (filename or "upload").replace("\\", "/").split("/")[-1])
+    return name.lstrip(".") or "upload"
+
+
+def _folder(token: str) -> Path:
+    if not isinstance(token, str) or not _TOKEN.match(token):
+        raise projector.DataError("that upload is unknown; choose the file again.")
+    return services.uploads_dir() / token
+
+
+def _meta(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "upload.json").read_text())
+    except (OSError, ValueError):
+        raise projector.DataError("that upload is gone from the server; choose the file again.") from None
+
+
+def start(filename: str, size: int) -> dict:
+    """Begin an upload of ``size`` bytes; returns ``{"token", "chunk"}``."""
+    sweep()
+    size = int(size)
+    limit = max_bytes()
+    if size > limit:
+        raise projector.DataError(f"{filename} is {size / 2**30:,.2f} GB, more than this server accepts "
+                                  f"({limit / 2**30:,.2f} GB); ask for a larger PROJECTOR_MAX_UPLOAD_BYTES "
+                                  "or load the file from the server with --embeddings.")
+    if size <= 0:
+        raise projector.DataError(f"{filename} is empty; choose the complete file.")
+    token = secrets.token_hex(8)
+    folder = services.uploads_dir() / token
+    folder.mkdir()
+    (folder / "upload.json").write_text(json.dumps({"filename": filename, "name": safe_name(filename),
+                                                    "size": size, "started": time.time()}))
+    (folder / "data.part").touch()
+    return {"token": token, "chunk": CHUNK_BYTES}
+
+
+def append(token: str, offset: int, data: bytes) -> int:
+    """Write a chunk at ``offset`` (a retried chunk overwrites); returns the bytes received so far."""
+    folder = _folder(token)
+    meta = _meta(folder)
+    part = folder / "data.part"
+    have = part.stat().st_size
+    offset = int(offset)
+    if offset > have or offset + len(data) > meta["size"]:
+        raise projector.DataError("a piece of the upload arrived out of order; choose the file again.")
+    with open(part, "r+b") as f:
+        f.seek(offset)
+        f.write(data)
+        f.truncate(offset + len(data))
+    return offset + len(data)
+
+
+def finish(token: str) -> dict:
+    """Complete an upload; returns the handle Load takes."""
+    folder = _folder(token)
+    meta = _meta(folder)
+    part = folder / "data.part"
+    if not part.exists() or part.stat().st_size != meta["size"]:
+        got = part.stat().st_size if part.exists() else 0
+        raise projector.DataError(f"{meta['filename']} arrived incomplete ({got:,} of {meta['size']:,} bytes); "
+                                  "choose the file again.")
+    os.replace(part, folder / meta["name"])
+    return {"token": token, "name": meta["name"], "filename": meta["filename"], "size": meta["size"]}
+
+
+def cancel(token: str) -> None:
+    shutil.rmtree(_folder(token), ignore_errors=True)
+
+
+def staged_path(handle: dict | None) -> Path | None:
+    """The finished file behind a handle, or None."""
+    if not handle:
+        return None
+    try:
+        path = _folder(str(handle.get("token", ""))) / safe_name(handle.get("name", ""))
+    except projector.DataError:
+        return None
+    return path if path.is_file() else None
+
+
+def sweep(now: float | None = None) -> None:
+    """Remove uploads started more than STALE_SECONDS ago (interrupted, or never loaded)."""
+    now = now or time.time()
+    for folder in services.uploads_dir().iterdir():
+        try:
+            started = json.loads((folder / "upload.json").read_text())["started"]
+        except (OSError, ValueError, KeyError):
+            started = folder.stat().st_mtime
+        if now - started > STALE_SECONDS:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def register_routes(server) -> None:
+    """The HTTP side of chunked uploads on the app's Flask server."""
+    from flask import jsonify, request
+
+    def fail(exc):
+        return jsonify({"error": str(exc)}), 400
+
+    @server.post("/api/uploads")
+    def upload_start():
+        body = request.get_json(silent=True) or {}
+        try:
+            return jsonify(start(str(body.get("filename", "upload")), int(body.get("size", 0))))
+        except (projector.DataError, ValueError) as exc:
+            return fail(exc)
+
+    @server.put("/api/uploads/<token>")
+    def upload_chunk(token):
+        try:
+            return jsonify({"received": append(token, int(request.args.get("offset", 0)), request.get_data())})
+        except (projector.DataError, ValueError) as exc:
+            return fail(exc)
+
+    @server.post("/api/uploads/<token>/finish")
+    def upload_finish(token):
+        try:
+            return jsonify(finish(token))
+        except projector.DataError as exc:
+            return fail(exc)
+
+    @server.delete("/api/uploads/<token>")
+    def upload_cancel(token):
+        try:
+            cancel(token)
+        except projector.DataError as exc:
+            return fail(exc)
+        return jsonify({"cancelled": token})
