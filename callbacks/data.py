@@ -10,7 +10,7 @@ from components import ids
 
 from . import services
 from .staging import staged_path
-from .figures import MAX_CATEGORIES, colour_scheme, hover_texts
+from .figures import HOVER_TEXT_MAX, MAX_CATEGORIES, colour_scheme, hover_texts
 from .views import empty_selection, view_points
 
 SPHERIZE_MIN_DIM = 50  # the anchor turns spherize on by default from this many dimensions
@@ -113,7 +113,7 @@ def on_colour_by(column, view):
 @callback(Output(ids.GRAPH, "figure", allow_duplicate=True),
           Input(ids.LABEL_BY, "value"), State(ids.CURRENT_VIEW, "data"), prevent_initial_call=True)
 def on_label_by(column, view):
-    if not view:
+    if not view or view["n"] > HOVER_TEXT_MAX:
         return no_update
     ds = services.store().get(view["dataset"])
     _, points = view_points(view)

@@ -22,6 +22,7 @@ GRADIENT = "Viridis"
 ROLE_COLOURS = ["#e53935", "#fb8c00", "#8e24aa"]   # clicked point, neighbour, selected point
 ROLE_SIZES = {2: [12, 8, 7], 3: [7, 5, 4]}
 BASE_SIZE = {2: 5, 3: 2.5}
+HOVER_TEXT_MAX = 100_000  # above this many points, labels are not shipped with the figure; hovering asks the server
 
 
 def typed(values, dtype: str = "f4") -> dict:
@@ -108,12 +109,16 @@ def axis_names(view: dict) -> list[str]:
     return [f"{name} {i + 1}" for i in range(dims)]
 
 
-def build_figure(coords: np.ndarray, points: np.ndarray, texts: list[str], scheme: dict, view: dict) -> dict:
-    """The whole figure for one projection: trace 0 holds every drawn point, trace 1 the highlights."""
+def build_figure(coords: np.ndarray, points: np.ndarray, texts: list[str] | None, scheme: dict, view: dict) -> dict:
+    """The whole figure for one projection: trace 0 holds every drawn point, trace 1 the highlights.
+
+    ``texts`` None (large data): no labels travel; the hover label comes from the server.
+    """
     dims = coords.shape[1]
     names = axis_names(view)
-    base = {"mode": "markers", "text": texts,
-            "hovertemplate": "%{text}<extra></extra>",
+    label = {"text": texts, "hovertemplate": "%{text}<extra></extra>"} if texts is not None else \
+        {"hoverinfo": "none"}
+    base = {"mode": "markers", **label,
             "marker": {"size": BASE_SIZE[dims], "opacity": 0.8, "line": {"width": 0}, **scheme["marker"]}}
     high = {"mode": "markers", "text": [], "customdata": [], "hovertemplate": "%{text}<extra></extra>",
             "marker": {"size": [], "color": [], "line": {"width": 1, "color": "white"}}}

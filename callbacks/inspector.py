@@ -8,7 +8,7 @@ import projector
 from components import ids
 
 from . import services
-from .figures import highlight_trace, hover_texts
+from .figures import HOVER_TEXT_MAX, highlight_trace, hover_texts
 from .views import empty_selection, event_points, highlighted, rows_in_view, selected_points, view_points, visible_neighbors
 
 LIST_LIMIT = 100  # rows listed for a search; every match is still selected and highlighted
@@ -214,3 +214,16 @@ def status(view, selection, dataset_id):
     n_sel = len(selected_points(selection or {}))
     parts.append(f"{n_sel:,} selected")
     return " · ".join(parts)
+
+
+@callback(Output(ids.HOVER_LABEL, "children"), Input(ids.GRAPH, "hoverData"), State(ids.CURRENT_VIEW, "data"),
+          State(ids.LABEL_BY, "value"), prevent_initial_call=True)
+def hover_label(hover, view, label_by):
+    """On large data the figure carries no labels: the hovered point's label comes from here."""
+    if not view or view["n"] <= HOVER_TEXT_MAX:
+        return no_update
+    pts = event_points(hover, view)
+    if not pts:
+        return ""
+    ds = services.store().get(view["dataset"])
+    return hover_texts(ds.metadata, label_by_or_default(ds, label_by), np.array(pts[:1]), 1)[0]

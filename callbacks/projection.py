@@ -15,7 +15,7 @@ from components import ids
 
 from . import services
 from .data import legend_items
-from .figures import build_figure, colour_scheme, highlight_trace, hover_texts, typed
+from .figures import HOVER_TEXT_MAX, build_figure, colour_scheme, highlight_trace, hover_texts, typed
 from .views import (AUTO_METHODS, as_view, find_cached, highlighted, projection_request, rows_in_view,
                     tsne_params, view_points)
 
@@ -115,11 +115,16 @@ def run_job(job: dict, report) -> dict:
 
 
 def progress_text(method: str, done: int, total: int) -> str:
+    """What the progress bar says: the stage and the iteration."""
     if method == "tsne":
         return "Finding neighbours and affinities…" if done == 0 else f"t-SNE iteration {done:,} of {total:,}"
     if method == "umap":
         return "Building the neighbour graph…" if done <= 1 else f"UMAP epoch {done - 1:,} of {total - 1:,}"
     return f"Computing {METHOD_NAMES.get(method, method)}…"
+
+
+def eta_text(seconds_left: float) -> str:
+    return f" · about {seconds_left:,.0f} s left" if seconds_left >= 1 else " · almost done"
 
 
 @callback(output=Output(ids.JOB_RESULT, "data"), inputs=Input(ids.JOB, "data"), background=True,
@@ -136,9 +141,16 @@ def run_projection(set_progress, job):
     if not job:
         return no_update
     set_progress(("0", "1", progress_text(job["method"], 0, 1), None))
+    clock = {}
 
     def report(done, total, frame):
-        set_progress((str(done), str(max(total, 1)), progress_text(job["method"], done, total), frame))
+        text = progress_text(job["method"], done, total)
+        if done and "t0" not in clock:  # time the iterations, not the preparation before them
+            clock.update(t0=time.monotonic(), d0=done)
+        elif clock and clock["d0"] < done < total:
+            per_step = (time.monotonic() - clock["t0"]) / (done - clock["d0"])
+            text += eta_text(per_step * (total - done))
+        set_progress((str(done), str(max(total, 1)), text, frame))
 
     try:
         return run_job(job, report)
@@ -178,7 +190,8 @@ def figure_for(view: dict, colour_by, label_by, selection) -> tuple[dict, list]:
     coords, points = view_points(view)
     rows = None if view["subset"] is None else points
     scheme = colour_scheme(ds.metadata, colour_by, rows)
-    fig = build_figure(coords, points, hover_texts(ds.metadata, label_by, rows, len(points)), scheme, view)
+    texts = hover_texts(ds.metadata, label_by, rows, len(points)) if len(points) <= HOVER_TEXT_MAX else None
+    fig = build_figure(coords, points, texts, scheme, view)
     pts, roles = highlighted(selection or {})
     if len(pts):
         pos, found = rows_in_view(points, pts)
@@ -255,4 +268,5 @@ def animate(frame, view, colour_by, label_by):
     points = np.arange(frame["n"]) if subset is None else subset
     frame_view = {"method": "tsne", "dims": frame["dims"], "key": frame["job"], "params": {}}
     scheme = colour_scheme(ds.metadata, colour_by, subset)
-    return build_figure(coords, points, hover_texts(ds.metadata, label_by, subset, len(points)), scheme, frame_view)
+    texts = hover_texts(ds.metadata, label_by, subset, len(points)) if len(points) <= HOVER_TEXT_MAX else None
+    return build_figure(coords, points, texts, scheme, frame_view)

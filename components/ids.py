@@ -62,6 +62,7 @@ PROJECTION_INFO = "projection-info"
 
 # plot and status
 GRAPH = "scatter"
+HOVER_LABEL = "hover-label"        # the hovered point's label when the figure carries none (large data)
 STATUS = "status"
 
 # inspector

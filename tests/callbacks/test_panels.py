@@ -9,7 +9,7 @@ from callbacks import services
 from callbacks import staging
 from callbacks.data import load_staged
 from callbacks.inspector import neighbours_of, search_selection
-from callbacks.projection import build_request, progress_text, run_job
+from callbacks.projection import build_request, eta_text, progress_text, run_job
 from callbacks.views import (as_view, event_points, find_cached, highlighted, selected_points, view_points,
                              visible_neighbors)
 
@@ -69,6 +69,7 @@ def test_tsne_job_writes_frames_for_animation(data_dir, words):
     assert any(f is not None for f in frames)
     assert services.cache().get_blob("frame:j2") is not None
     assert progress_text("tsne", 0, 60).startswith("Finding") and progress_text("tsne", 30, 60) == "t-SNE iteration 30 of 60"
+    assert eta_text(15.2) == " · about 15 s left" and eta_text(0.3) == " · almost done"
 
 
 def test_subset_jobs_project_only_the_isolated_points(data_dir, words):
@@ -136,3 +137,13 @@ def test_interrupted_uploads_are_swept(data_dir):
     staging.append(token, 0, b"123")
     staging.sweep(now=time.time() + staging.STALE_SECONDS + 1)
     assert not (services.uploads_dir() / token).exists()
+
+
+def test_large_views_label_hovered_points_from_the_server(data_dir, words, monkeypatch):
+    import callbacks.inspector as inspector
+
+    req = build_request(words.id, None, False, "pca", [0, 1, 2], [], [], [], [], [None] * 6, [None] * 3, [15, 0.1])
+    view = run_job(dict(req, job="j4", data_dir=str(data_dir)), lambda *a: None)
+    assert inspector.hover_label({"points": [{"curveNumber": 0, "pointIndex": 4}]}, view, "word") is inspector.no_update
+    monkeypatch.setattr(inspector, "HOVER_TEXT_MAX", 10)  # this view now counts as large
+    assert inspector.hover_label({"points": [{"curveNumber": 0, "pointIndex": 4}]}, view, "word") == "good"
