@@ -56,10 +56,14 @@ def colour_scheme(frame: pd.DataFrame, column: str | None, rows: np.ndarray | No
         distinct = np.unique(everything[~np.isnan(everything)])  # the scale is the whole column's
         if len(distinct) > MAX_CATEGORIES:
             lo, hi = float(distinct[0]), float(distinct[-1])
-            filled = np.where(np.isnan(values), lo, values)
+            # 256 levels are indistinguishable on a gradient and travel as one byte per point.
+            level = np.round((np.where(np.isnan(values), lo, values) - lo) / ((hi - lo) or 1.0) * 255)
+            ticks = np.linspace(0, 255, 5)
             return {"kind": "numeric",
-                    "marker": {"color": typed(filled), "colorscale": GRADIENT, "cmin": lo, "cmax": hi,
-                               "showscale": True, "colorbar": {"title": {"text": column}, "thickness": 12}},
+                    "marker": {"color": typed(level, "u1"), "colorscale": GRADIENT, "cmin": 0, "cmax": 255,
+                               "showscale": True,
+                               "colorbar": {"title": {"text": column}, "thickness": 12, "tickvals": ticks.tolist(),
+                                            "ticktext": [f"{lo + t / 255 * (hi - lo):.3g}" for t in ticks]}},
                     "legend": [{"label": f"{lo:g} – {hi:g}", "colour": "", "count": int((~np.isnan(values)).sum())}]}
     # Colours come from the whole column, so a value keeps its colour when a subset is isolated.
     all_texts = np.asarray(column_as_text(frame[column]), dtype=object)
@@ -84,7 +88,7 @@ def colour_scheme(frame: pd.DataFrame, column: str | None, rows: np.ndarray | No
     stops = colours + [OTHER_COLOUR, MISSING_COLOUR]
     scale = [[i / (len(stops) - 1), c] for i, c in enumerate(stops)]
     return {"kind": "category",
-            "marker": {"color": typed(codes), "colorscale": scale, "cmin": 0, "cmax": len(stops) - 1,
+            "marker": {"color": typed(codes, "u1"), "colorscale": scale, "cmin": 0, "cmax": len(stops) - 1,
                        "showscale": False},
             "legend": legend}
 

@@ -235,7 +235,8 @@ def draw(planned, result, colour_by, label_by, selection, dataset_id, subset_id)
     custom = describe(view) if view["method"] == "custom" else no_update
     problems = " ".join(info.get("problems", [])) if view["method"] == "custom" else ""
     slim = {k: v for k, v in view.items() if k != "info"}
-    return fig, slim, legend_items(legend), describe(view), *pca, custom, problems
+    info_text = "" if view["method"] in ("pca", "custom") else describe(view)  # those show it in their tab
+    return fig, slim, legend_items(legend), info_text, *pca, custom, problems
 
 
 @callback(Output(ids.GRAPH, "figure", allow_duplicate=True), Input(ids.FRAME, "data"),
