@@ -141,6 +141,8 @@ def readme_table(rows) -> str:
             extra = f" (trust {r['trust_ours']} vs {r['trust_peer']})"
         if "tensorboard_way_s" in r:
             extra = f" (XᵀX alone: {r['gram_floor_s']} s; TensorBoard's sampled way {r['tensorboard_way_s']} s)"
+        if "ours_gzip" in r:
+            extra = f" ({r['ours_gzip']:,} gzipped)"
         if "matvec_floor_ms" in r:
             extra = f" (one X·q alone: {r['matvec_floor_ms']} ms)"
         lines.append(f"| {r['row']} | {r['ours']}{extra} | {r['peer']} ({r.get('peer_name', '')}) | {r['unit']} | "
@@ -152,9 +154,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--readme", action="store_true")
-    ap.add_argument("--only", help="comma-separated: knn,pca,tsne,umap")
+    ap.add_argument("--only", help="comma-separated: knn,pca,tsne,umap,wire")
     args = ap.parse_args()
-    only = set((args.only or "knn,pca,tsne,umap").split(","))
+    only = set((args.only or "knn,pca,tsne,umap,wire").split(","))
     big, tsne_n = (20_000, 3_000) if args.quick else (100_000, 10_000)
     rows = []
     if "knn" in only:
@@ -165,6 +167,12 @@ def main():
         rows += bench_tsne(tsne_n)
     if "umap" in only:
         rows += bench_umap(tsne_n)
+    if "wire" in only:
+        from bench.wire import measure
+
+        for r in measure(big):
+            rows.append(row(r["row"], r["ours"], r.get("peer", "—"), r["unit"], r.get("target", "—"), r.get("met", True),
+                            ours_gzip=r["ours_gzip"], peer_name=r.get("peer_name", "")))
     out = ROOT / "bench" / "results.json"
     out.write_text(json.dumps(rows, indent=1))
     if args.readme:
