@@ -141,11 +141,12 @@ def readme_table(rows) -> str:
             extra = f" (trust {r['trust_ours']} vs {r['trust_peer']})"
         if "tensorboard_way_s" in r:
             extra = f" (XᵀX alone: {r['gram_floor_s']} s; TensorBoard's sampled way {r['tensorboard_way_s']} s)"
-        if "ours_gzip" in r:
+        if r.get("ours_gzip"):
             extra = f" ({r['ours_gzip']:,} gzipped)"
         if "matvec_floor_ms" in r:
             extra = f" (one X·q alone: {r['matvec_floor_ms']} ms)"
-        lines.append(f"| {r['row']} | {r['ours']}{extra} | {r['peer']} ({r.get('peer_name', '')}) | {r['unit']} | "
+        peer = f"{r['peer']} ({r['peer_name']})" if r.get("peer_name") else f"{r['peer']}"
+        lines.append(f"| {r['row']} | {r['ours']}{extra} | {peer} | {r['unit']} | "
                      f"{r['target']} | {'yes' if r['met'] else 'no'} |")
     return "\n".join(lines)
 
