@@ -157,7 +157,9 @@ def highlight_trace(coords: np.ndarray, rows: np.ndarray, points: np.ndarray, ro
     # customdata stays a plain list: dcc.Graph reads it per point from the trace as given.
     out = {"x": typed(coords[rows, 0]), "y": typed(coords[rows, 1]), "customdata": [int(p) for p in points],
            "text": [texts[i] for i in order],
-           "marker.color": [ROLE_COLOURS[r] for r in roles], "marker.size": typed(sizes)}
+           "marker.color": typed(roles, "u1"), "marker.size": typed(sizes),
+           "marker.colorscale": [[i / (len(ROLE_COLOURS) - 1), c] for i, c in enumerate(ROLE_COLOURS)],
+           "marker.cmin": 0, "marker.cmax": len(ROLE_COLOURS) - 1}
     if dims == 3:
         out["z"] = typed(coords[rows, 2])
     return out

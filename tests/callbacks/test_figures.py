@@ -67,3 +67,4 @@ def test_highlight_puts_the_clicked_point_last():
     out = highlight_trace(coords, np.array([2, 5, 7]), np.array([2, 5, 7]), np.array([0, 1, 2]), ["a", "b", "c"])
     assert out["customdata"][-1] == 2 and out["text"][-1] == "a"
     assert untyped(out["x"]).tolist()[-1] == 4.0
+    assert untyped(out["marker.color"]).tolist() == [2, 1, 0]  # role codes, one byte each
