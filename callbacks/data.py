@@ -70,7 +70,7 @@ def default_colour_column(ds) -> str | None:
           Output(ids.LABEL_BY, "options"), Output(ids.LABEL_BY, "value"),
           Output(ids.SEARCH_COLUMN, "options"), Output(ids.SEARCH_COLUMN, "value"),
           Output(ids.CUSTOM_COLUMN, "options"), Output(ids.CUSTOM_COLUMN, "value"),
-          Output(ids.SPHERIZE, "value"), Output("raw-tab", "disabled"), Output(ids.TSNE_PERPLEXITY, "value"),
+          Output(ids.SPHERIZE, "value"), Output(ids.RAW_TAB, "disabled"), Output(ids.TSNE_PERPLEXITY, "value"),
           Output(ids.DATASET_INFO, "children"), Output(ids.SUBSET, "data"), Output(ids.SELECTION, "data"),
           Input(ids.DATASET, "value"))
 def on_dataset(dataset_id):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 import projector
-from projector.projections import fill_params
 
 from . import services
 
@@ -87,11 +86,6 @@ def rows_in_view(points_in_view: np.ndarray, wanted: np.ndarray):
 def tsne_params(perplexity, learning_rate, iterations) -> dict:
     return {"perplexity": perplexity or None, "learning_rate": learning_rate or "auto",
             "iterations": iterations or None}
-
-
-def filled(request: dict, n: int, dim: int) -> dict:
-    """The request's parameters with the engine's defaults, for showing and for keys."""
-    return fill_params(request["method"], request["dims"], n, dim, request["params"])
 
 
 def event_points(event: dict | None, view: dict | None) -> list[int]:

@@ -99,7 +99,7 @@ def projection_panel():
             dcc.Tab(label="t-SNE", value="tsne", children=_tsne_tab()),
             dcc.Tab(label="UMAP", value="umap", children=_umap_tab()),
             dcc.Tab(label="Custom", value="custom", children=_custom_tab()),
-            dcc.Tab(label="Raw", value="raw", children=_raw_tab(), id="raw-tab", disabled=True),
+            dcc.Tab(label="Raw", value="raw", children=_raw_tab(), id=ids.RAW_TAB, disabled=True),
         ], className="tabs"),
         html.Div([html.Button("Run", id=ids.RUN, className="primary"),
                   html.Button("Cancel", id=ids.CANCEL, disabled=True)], className="buttons"),

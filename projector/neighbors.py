@@ -6,7 +6,6 @@ import numpy as np
 from .errors import DataError
 
 METRICS = ("cosine", "euclidean")
-MAX_K = 999
 
 
 def nearest_neighbors(dataset, index: int, k: int = 100, metric: str = "cosine", *,
