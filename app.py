@@ -41,7 +41,8 @@ def configure_jobs(warm_umap: bool = True) -> None:
     global _jobs_configured
     if _jobs_configured:
         return
-    os.environ["PROJECTOR_WARM_UMAP"] = "1" if warm_umap else "0"
+    if os.environ.get("PROJECTOR_WARM_UMAP") != "0":  # "0" in the environment opts out (quick smoke runs)
+        os.environ["PROJECTOR_WARM_UMAP"] = "1" if warm_umap else "0"
     multiprocess.set_start_method("forkserver", force=True)
     multiprocess.set_forkserver_preload(["projector.warmup", "callbacks"])
     # Start it now, in the background, so the warm-up is done before the first job is asked for.
