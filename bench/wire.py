@@ -48,7 +48,7 @@ def measure(points: int) -> list[dict]:
     ds = projector.load_dataset(X, meta)
     services.store().add(ds)
     req = build_request(ds.id, None, False, "pca", [0, 1, 2], [], [], [], [], [None] * 6, [None] * 3, [15, 0.1])
-    view = run_job(dict(req, job="wire", data_dir=os.environ["PROJECTOR_DATA_DIR"]), lambda *a: None)
+    view = run_job(dict(req, job="wire"), lambda *a: None)
     fig, _ = figure_for(view, "cluster", "cluster", None)
     whole = size(fig)
     no_text = dict(fig, data=[dict(fig["data"][0], text=[])] + fig["data"][1:])

@@ -76,8 +76,10 @@ def plan_projection(dataset_id, subset_id, spherize, tab, pca_x, pca_y, pca_z, p
         return no_update, no_update, str(exc)
     if hit is not None:
         return as_view(request, hit), no_update, ""
+    if tab == "custom" and not any(q for q in (left, right, up, down)):
+        return no_update, no_update, "Type a query for at least one end of an axis (e.g. left: bad, right: good)."
     if tab in AUTO_METHODS or ctx.triggered_id == ids.RUN:
-        job = dict(request, job=secrets.token_hex(6), data_dir=str(services.data_dir()))
+        job = dict(request, job=secrets.token_hex(6))
         return no_update, job, ""
     return no_update, no_update, f"Press Run to compute {METHOD_NAMES[tab]} on every point."
 
@@ -88,7 +90,8 @@ def _frame_key(job_id: str) -> str:
 
 def run_job(job: dict, report) -> dict:
     """Compute a projection for a job request; ``report(done, total, frame)`` is throttled progress."""
-    services.configure(job["data_dir"])  # the job runs in another process: open the requester's store
+    # The job runs in a process forked from the job server, which inherited PROJECTOR_DATA_DIR; the
+    # folder never comes from the browser.
     ds = services.store().get(job["dataset"])
     subset = services.get_subset(job["subset"])
     last = {"t": 0.0, "seq": 0}

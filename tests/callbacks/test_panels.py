@@ -53,7 +53,7 @@ def test_requests_jobs_and_cached_views(data_dir, words):
     assert req["dims"] == 3 and req["params"] == {"components": [1, 2, 0]}
     assert find_cached(req) is None
     frames = []
-    view = run_job(dict(req, job="j1", data_dir=str(data_dir)), lambda d, t, f: frames.append((d, t)))
+    view = run_job(dict(req, job="j1"), lambda d, t, f: frames.append((d, t)))
     assert view["n"] == 60 and view["info"]["components"] == [1, 2, 0] and frames[-1][0] == frames[-1][1]
     hit = find_cached(req)
     assert hit is not None and hit.cached
@@ -65,7 +65,7 @@ def test_tsne_job_writes_frames_for_animation(data_dir, words):
     req = build_request(words.id, None, False, "tsne", [0, 1, 2], [], [], [], [], [None] * 6, [5, None, 60],
                         [15, 0.1])
     frames = []
-    run_job(dict(req, job="j2", data_dir=str(data_dir)), lambda d, t, f: frames.append(f))
+    run_job(dict(req, job="j2"), lambda d, t, f: frames.append(f))
     assert any(f is not None for f in frames)
     assert services.cache().get_blob("frame:j2") is not None
     assert progress_text("tsne", 0, 60).startswith("Finding") and progress_text("tsne", 30, 60) == "t-SNE iteration 30 of 60"
@@ -75,7 +75,7 @@ def test_tsne_job_writes_frames_for_animation(data_dir, words):
 def test_subset_jobs_project_only_the_isolated_points(data_dir, words):
     sid = services.cache().put_subset([3, 9, 15, 21, 27])
     req = build_request(words.id, sid, False, "pca", [0, 1, 2], [], [], [], [], [None] * 6, [None] * 3, [15, 0.1])
-    view = run_job(dict(req, job="j3", data_dir=str(data_dir)), lambda *a: None)
+    view = run_job(dict(req, job="j3"), lambda *a: None)
     assert view["n"] == 5
     assert view_points(view)[1].tolist() == [3, 9, 15, 21, 27]
     # A click on the 2nd drawn point is point 9; a click on a highlight carries its own index.
@@ -143,7 +143,7 @@ def test_large_views_label_hovered_points_from_the_server(data_dir, words, monke
     import callbacks.inspector as inspector
 
     req = build_request(words.id, None, False, "pca", [0, 1, 2], [], [], [], [], [None] * 6, [None] * 3, [15, 0.1])
-    view = run_job(dict(req, job="j4", data_dir=str(data_dir)), lambda *a: None)
+    view = run_job(dict(req, job="j4"), lambda *a: None)
     assert inspector.hover_label({"points": [{"curveNumber": 0, "pointIndex": 4}]}, view, "word") is inspector.no_update
     monkeypatch.setattr(inspector, "HOVER_TEXT_MAX", 10)  # this view now counts as large
     assert inspector.hover_label({"points": [{"curveNumber": 0, "pointIndex": 4}]}, view, "word") == "good"
