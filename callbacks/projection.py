@@ -16,8 +16,8 @@ from components import ids
 from . import services
 from .data import legend_items
 from .figures import HOVER_TEXT_MAX, build_figure, colour_scheme, highlight_trace, hover_texts, typed
-from .views import (AUTO_METHODS, as_view, find_cached, highlighted, projection_request, rows_in_view,
-                    tsne_params, view_points)
+from .views import (AUTO_METHODS, as_view, draw_notice, find_cached, highlighted, projection_request,
+                    rows_in_view, tsne_params, view_points)
 
 PROGRESS_EVERY_S = 0.4     # how often a job reports progress (and a t-SNE frame) to the browser
 FRAME_TTL_S = 600
@@ -236,7 +236,7 @@ def draw(planned, result, colour_by, label_by, selection, dataset_id, subset_id)
         options = _pca_options(info)
         pca = [options, options, options, describe(view)]
     custom = describe(view) if view["method"] == "custom" else no_update
-    problems = " ".join(info.get("problems", [])) if view["method"] == "custom" else ""
+    problems = " ".join(info.get("problems", [])) if view["method"] == "custom" else draw_notice(view)
     slim = {k: v for k, v in view.items() if k != "info"}
     info_text = "" if view["method"] in ("pca", "custom") else describe(view)  # those show it in their tab
     return fig, slim, legend_items(legend), info_text, *pca, custom, problems

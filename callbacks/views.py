@@ -8,6 +8,7 @@ import projector
 from . import services
 
 AUTO_METHODS = ("pca", "custom", "raw")   # cheap: computed as soon as they are asked for
+LARGE_3D = 500_000                        # above this, WebGL 3D in a browser turns sluggish
 
 
 def projection_request(dataset_id, subset_id, spherize, method, dims, params) -> dict:
@@ -103,3 +104,11 @@ def event_points(event: dict | None, view: dict | None) -> list[int]:
             if 0 <= p["pointIndex"] < len(in_view):
                 out.append(int(in_view[p["pointIndex"]]))
     return out
+
+
+def draw_notice(view: dict) -> str:
+    """What the plot shows when the browser may struggle: every point is drawn, never a silent cut."""
+    if view["dims"] == 3 and view["n"] > LARGE_3D:
+        return (f"Drawing all {view['n']:,} points in 3D; rotating may be slow in the browser. "
+                "2D draws the same points faster.")
+    return ""

@@ -147,3 +147,10 @@ def test_large_views_label_hovered_points_from_the_server(data_dir, words, monke
     assert inspector.hover_label({"points": [{"curveNumber": 0, "pointIndex": 4}]}, view, "word") is inspector.no_update
     monkeypatch.setattr(inspector, "HOVER_TEXT_MAX", 10)  # this view now counts as large
     assert inspector.hover_label({"points": [{"curveNumber": 0, "pointIndex": 4}]}, view, "word") == "good"
+
+
+def test_large_3d_views_say_what_they_draw():
+    from callbacks.views import draw_notice
+
+    assert draw_notice({"dims": 3, "n": 1_000_000}).startswith("Drawing all 1,000,000 points in 3D")
+    assert draw_notice({"dims": 2, "n": 1_000_000}) == "" and draw_notice({"dims": 3, "n": 1_000}) == ""
