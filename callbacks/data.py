@@ -11,7 +11,7 @@ from components import ids
 from . import services
 from .staging import staged_path
 from .figures import HOVER_TEXT_MAX, MAX_CATEGORIES, colour_scheme, hover_texts
-from .views import empty_selection, view_points
+from .views import empty_selection
 
 SPHERIZE_MIN_DIM = 50  # the anchor turns spherize on by default from this many dimensions
 
@@ -100,8 +100,7 @@ def on_colour_by(column, view):
     if not view:
         return no_update, no_update
     ds = services.store().get(view["dataset"])
-    _, points = view_points(view)
-    scheme = colour_scheme(ds.metadata, column, None if view["subset"] is None else points)
+    scheme = colour_scheme(ds.metadata, column, services.get_subset(view["subset"]))
     patch = Patch()
     for k, v in scheme["marker"].items():
         patch["data"][0]["marker"][k] = v
@@ -116,9 +115,7 @@ def on_label_by(column, view):
     if not view or view["n"] > HOVER_TEXT_MAX:
         return no_update
     ds = services.store().get(view["dataset"])
-    _, points = view_points(view)
     patch = Patch()
-    patch["data"][0]["text"] = hover_texts(ds.metadata, column, None if view["subset"] is None else points,
-                                           view["n"])
+    patch["data"][0]["text"] = hover_texts(ds.metadata, column, services.get_subset(view["subset"]), view["n"])
     return patch
 

@@ -99,8 +99,9 @@ def event_points(event: dict | None, view: dict | None) -> list[int]:
         if p.get("curveNumber") == 1 and p.get("customdata") is not None:
             out.append(int(p["customdata"]))
         elif p.get("curveNumber", 0) == 0 and p.get("pointIndex") is not None:
-            if in_view is None:
-                in_view = view_points(view)[1]
+            if in_view is None:  # the drawn points, without reading their coordinates back
+                subset = services.get_subset(view["subset"])
+                in_view = np.arange(view["n"]) if subset is None else subset
             if 0 <= p["pointIndex"] < len(in_view):
                 out.append(int(in_view[p["pointIndex"]]))
     return out

@@ -210,8 +210,7 @@ def _tsne(dataset, X, dims, params, subset, progress, stop):
         return False
 
     common = dict(callbacks=callback, callbacks_every_iters=TSNE_FRAME_EVERY, n_jobs=n_jobs)
-    lr_early = lr if lr != "auto" else "auto"
-    emb = emb.optimize(n_iter=early, exaggeration=12, momentum=0.5, learning_rate=lr_early, **common)
+    emb = emb.optimize(n_iter=early, exaggeration=12, momentum=0.5, learning_rate=lr, **common)
     state["offset"] = early
     emb = emb.optimize(n_iter=total - early, exaggeration=1, momentum=0.8, learning_rate=lr, **common)
     coords = np.asarray(emb, dtype=np.float32)
