@@ -171,6 +171,11 @@ def _pca_options(info: dict):
 
 
 def describe(view: dict) -> str:
+    text = _describe(view)
+    return text + " From the server's cache." if view.get("cached") and view["method"] != "pca" else text
+
+
+def _describe(view: dict) -> str:
     info, method = view.get("info") or {}, view["method"]
     if method == "pca":
         return (f"Variance shown: {info.get('variance_shown', 0) * 100:.1f}% "

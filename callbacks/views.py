@@ -28,7 +28,8 @@ def find_cached(request: dict):
 
 def as_view(request: dict, proj) -> dict:
     """The browser's record of a drawn projection (ids and parameters, never coordinates)."""
-    view = dict(request, dims=proj.dims, params=proj.params, info=proj.info, n=int(len(proj.coords)))
+    view = dict(request, dims=proj.dims, params=proj.params, info=proj.info, n=int(len(proj.coords)),
+                cached=bool(proj.cached))
     view["key"] = "|".join(str(view[k]) for k in ("dataset", "subset", "spherize", "method", "dims")) + \
         "|" + str(sorted((k, str(v)) for k, v in proj.params.items() if k != "components"))
     return view

@@ -22,7 +22,7 @@ TSNE_DEFAULT_ITERATIONS = 300    # trustworthiness@10 is within 0.001 of 750 ite
 TSNE_EARLY_FRACTION = 1 / 3      # share of iterations with early exaggeration (at most 250)
 TSNE_FFT_MIN_POINTS = 20_000     # FFT gradients beat Barnes-Hut above this size (2D only)
 TSNE_THETA = 0.8                 # Barnes-Hut accuracy; 0.8 is 25% faster than 0.5 at equal trustworthiness
-TSNE_EXACT_KNN_MAX = 20_000      # exact neighbours by matrix products up to this size, Annoy above
+TSNE_FAISS_MAX = 1_000_000   # faiss neighbours (recall ≥ 0.99, measured) up to this size, Annoy above
 TSNE_FRAME_EVERY = 10       # iterations between intermediate frames
 UMAP_DEFAULTS = {"n_neighbors": 15, "min_dist": 0.1}
 
@@ -177,6 +177,8 @@ def _reduce(X: np.ndarray) -> np.ndarray:
 def _tsne(dataset, X, dims, params, subset, progress, stop):
     from openTSNE import TSNEEmbedding, affinity, initialization, nearest_neighbors
 
+    from . import tsne_fast
+
     n = X.shape[0]
     total = params["iterations"]
     early = min(250, int(total * TSNE_EARLY_FRACTION))
@@ -187,18 +189,21 @@ def _tsne(dataset, X, dims, params, subset, progress, stop):
     n_jobs = os.cpu_count() or 1
     perplexity = min(params["perplexity"], (n - 1) / 3)
     k = min(n - 1, int(3 * perplexity))
-    if n <= TSNE_EXACT_KNN_MAX:
-        idx, dist = exact_knn(Xr.astype(np.float32), k, stop)
+    if n <= TSNE_FAISS_MAX:
+        idx, dist, recall = tsne_fast.knn(Xr, k, stop, n_jobs)
         aff = affinity.PerplexityBasedNN(knn_index=nearest_neighbors.PrecomputedNeighbors(idx, dist),
                                          perplexity=perplexity, n_jobs=n_jobs, verbose=False)
     else:
+        recall = None  # Annoy's, not measured
         aff = affinity.PerplexityBasedNN(Xr, perplexity=perplexity, method="annoy", n_jobs=n_jobs,
                                          random_state=params["seed"], verbose=False)
     if stop():
         raise Cancelled()
     init = initialization.pca(Xr, n_components=dims, random_state=params["seed"], verbose=False)
+    aff.P = aff.P.astype(np.float32)  # the attraction kernel streams P every iteration: half the bytes
     gradient = "fft" if dims == 2 and n >= TSNE_FFT_MIN_POINTS else "bh"
-    emb = TSNEEmbedding(init, aff, n_jobs=n_jobs, negative_gradient_method=gradient, theta=TSNE_THETA,
+    objective = tsne_fast.fft_objective if gradient == "fft" else tsne_fast.bh_objective
+    emb = TSNEEmbedding(init, aff, n_jobs=n_jobs, negative_gradient_method=objective, theta=TSNE_THETA,
                         random_state=params["seed"], verbose=False)
     lr = params["learning_rate"]
     state = {"offset": 0}
@@ -216,28 +221,8 @@ def _tsne(dataset, X, dims, params, subset, progress, stop):
     coords = np.asarray(emb, dtype=np.float32)
     progress(total, total, coords)
     return coords, {"iterations": total, "kl_divergence": float(emb.kl_divergence),
-                    "gradient": gradient, "perplexity": perplexity,
+                    "gradient": gradient, "perplexity": perplexity, "neighbours_recall": recall,
                     "pca_dims": int(Xr.shape[1]) if Xr.shape[1] != X.shape[1] else None}
-
-
-def exact_knn(X: np.ndarray, k: int, stop=lambda: False, block: int = 2048):
-    """Exact k nearest neighbours of every row (self excluded): (indices n×k, euclidean distances n×k)."""
-    n = X.shape[0]
-    sq = np.einsum("ij,ij->i", X, X)
-    idx = np.empty((n, k), dtype=np.int64)
-    dist = np.empty((n, k), dtype=np.float64)
-    for s in range(0, n, block):
-        if stop():
-            raise Cancelled()
-        e = min(n, s + block)
-        d2 = sq[s:e, None] - 2.0 * (X[s:e] @ X.T) + sq[None, :]
-        d2[np.arange(e - s), np.arange(s, e)] = np.inf
-        part = np.argpartition(d2, k - 1, axis=1)[:, :k]
-        pd2 = np.take_along_axis(d2, part, axis=1)
-        order = np.argsort(pd2, axis=1)
-        idx[s:e] = np.take_along_axis(part, order, axis=1)
-        dist[s:e] = np.sqrt(np.maximum(np.take_along_axis(pd2, order, axis=1), 0.0))
-    return idx, dist
 
 
 class _EpochReader:

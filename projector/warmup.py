@@ -1,4 +1,4 @@
-"""Compile umap-learn's numba code once, so processes forked afterwards start warm.
+"""Compile umap-learn's (and the t-SNE kernel's) numba code once, so processes forked afterwards start warm.
 
 Imported by the background-job fork server before it forks any job: the first UMAP fit in a
 fresh process spends ~25 s compiling (pynndescent's routines are not cacheable); forked jobs
@@ -17,6 +17,12 @@ def warm_umap(n: int = 4_500) -> None:
     umap.UMAP(n_neighbors=15, n_epochs=20).fit_transform(X)
 
 
+def warm_tsne() -> None:
+    from . import tsne_fast
+
+    tsne_fast.warm()
+
+
 if os.environ.get("PROJECTOR_WARM_UMAP", "1") != "0":
     try:
         warm_umap()
@@ -24,3 +30,9 @@ if os.environ.get("PROJECTOR_WARM_UMAP", "1") != "0":
         import sys
 
         print(f"UMAP warm-up failed ({exc}); the first UMAP job will compile instead.", file=sys.stderr)
+try:
+    warm_tsne()  # a small numba kernel: compiled once, then loaded from numba's cache
+except Exception as exc:
+    import sys
+
+    print(f"t-SNE warm-up failed ({exc}); the first t-SNE job will compile instead.", file=sys.stderr)

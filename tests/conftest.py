@@ -5,6 +5,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # appproc: the app as a process
 ANCHOR = ROOT.parent / "shared" / "anchor-data" / "tensorboard"
 
 
