@@ -73,6 +73,8 @@ def create_app(data_dir=None, *, datasets: list[projector.Dataset] = (), sample:
                assets_folder=str(ROOT / "assets"))
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     staging.register_routes(app.server)
+    if os.environ.get("PROJECTOR_TIMING"):
+        log_callback_times(app.server, os.environ["PROJECTOR_TIMING"])
 
     def layout():
         options = dataset_options()
@@ -82,6 +84,28 @@ def create_app(data_dir=None, *, datasets: list[projector.Dataset] = (), sample:
 
     app.layout = layout
     return app
+
+
+def log_callback_times(server, path: str) -> None:
+    """Append one JSON line per callback request (outputs, server milliseconds, bytes) to ``path``."""
+    import json
+    import time
+
+    from flask import g, request
+
+    @server.before_request
+    def _start():
+        g.t0 = time.perf_counter()
+
+    @server.after_request
+    def _log(response):
+        if request.path.endswith("_dash-update-component"):
+            body = request.get_json(silent=True) or {}
+            entry = {"output": str(body.get("output", ""))[:80], "ms": round((time.perf_counter() - g.t0) * 1e3, 1),
+                     "bytes": response.calculate_content_length(), "t": round(time.time(), 2)}
+            with open(path, "a") as f:
+                f.write(json.dumps(entry) + "\n")
+        return response
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import json
+import os
 import secrets
 import sys
 import time
@@ -111,9 +113,14 @@ def run_job(job: dict, report) -> dict:
                      "dataset": job["dataset"], "subset": job["subset"]}
         report(done, total, frame)
 
+    started = time.time()
     proj = projector.project(ds, job["method"], dims=job["dims"], subset=subset, params=job["params"],
                              spherize=job["spherize"], cache=services.cache(), on_progress=on_progress)
     request = {k: job[k] for k in ("dataset", "subset", "spherize", "method", "dims", "params")}
+    if os.environ.get("PROJECTOR_TIMING"):  # the same log the web process writes its callback times to
+        with open(os.environ["PROJECTOR_TIMING"], "a") as f:
+            f.write(json.dumps({"output": f"job:{job['method']}", "ms": round((time.time() - started) * 1e3, 1),
+                                "bytes": 0, "t": round(time.time(), 2)}) + "\n")
     return as_view(request, proj)
 
 

@@ -49,8 +49,14 @@ class Dataset:
     def id(self) -> str:
         """Content hash of the vectors and metadata (the same data always gets the same id)."""
         if self._id is None:
-            self._id = content_id(self.vectors, self.metadata)
+            self._id = content_id(self.vectors, self.metadata, self.metadata_tsv())
         return self._id
+
+    def metadata_tsv(self) -> bytes:
+        """The metadata as the TSV the store keeps (and the id hashes), made once."""
+        if "metadata_tsv" not in self._derived:
+            self._derived["metadata_tsv"] = formats.write_metadata_tsv(self.metadata)
+        return self._derived["metadata_tsv"]
 
     def space(self, spherize: bool = False) -> np.ndarray:
         """The vectors neighbours and projections work in: as given, or spherized."""
@@ -95,13 +101,13 @@ def spherize_vectors(vectors: np.ndarray) -> np.ndarray:
     return out
 
 
-def content_id(vectors: np.ndarray, metadata: pd.DataFrame) -> str:
-    """A short hex digest of vectors (shape and float32 bytes) and metadata (as TSV)."""
+def content_id(vectors: np.ndarray, metadata: pd.DataFrame, metadata_tsv: bytes | None = None) -> str:
+    """A short hex digest of vectors (shape and little-endian float32 bytes) and metadata (as TSV)."""
     h = hashlib.blake2b(digest_size=10)
     h.update(f"v1:{vectors.shape[0]}x{vectors.shape[1]}:".encode())
     for s in range(0, vectors.shape[0], HASH_CHUNK_ROWS):
-        h.update(np.ascontiguousarray(vectors[s:s + HASH_CHUNK_ROWS], dtype=np.float32).tobytes())
-    h.update(formats.write_metadata_tsv(metadata))
+        h.update(np.ascontiguousarray(vectors[s:s + HASH_CHUNK_ROWS], dtype="<f4"))  # hashed in place, no copy
+    h.update(metadata_tsv if metadata_tsv is not None else formats.write_metadata_tsv(metadata))
     return h.hexdigest()
 
 

@@ -325,12 +325,22 @@ def _unique_names(raw_names: list[str]) -> list[str]:
 
 def write_metadata_tsv(frame: pd.DataFrame) -> bytes:
     """Serialise metadata as a TSV with a header row (values verbatim, missing as empty)."""
-    clean = lambda t: t.replace("\t", " ").replace("\r", " ").replace("\n", " ")  # noqa: E731
-    out = ["\t".join(clean(str(c)) for c in frame.columns)]
-    cols = [[clean(v) for v in column_as_text(frame[c])] for c in frame.columns]
-    for row in zip(*cols):
-        out.append("\t".join(row))
+    out = ["\t".join(_one_line(str(c)) for c in frame.columns)]
+    cols = [_one_line_all(column_as_text(frame[c])) for c in frame.columns]
+    out.extend(map("\t".join, zip(*cols)))
     return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def _one_line_all(texts: list[str]) -> list[str]:
+    """Tabs and line breaks inside values become spaces (checked once per column, not per value)."""
+    joined = "".join(texts)
+    if "\t" in joined or "\n" in joined or "\r" in joined:
+        return [_one_line(t) for t in texts]
+    return texts
 
 
 def column_as_text(series: pd.Series) -> list[str]:

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import formats
 from .dataset import Dataset, Sprite
 from .errors import DataError
 
@@ -54,7 +53,7 @@ class DatasetStore:
                     f.write(np.ascontiguousarray(dataset.vectors[s:s + 65_536], dtype="<f4").tobytes())
                 f.flush()
                 os.fsync(f.fileno())
-            (work / "metadata.tsv").write_bytes(formats.write_metadata_tsv(dataset.metadata))
+            (work / "metadata.tsv").write_bytes(dataset.metadata_tsv())
             numeric = [c for c in dataset.metadata.columns
                        if pd.api.types.is_numeric_dtype(dataset.metadata[c])]
             manifest = {"id": dataset.id, "name": dataset.name, "num_points": dataset.num_points,

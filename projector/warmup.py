@@ -30,6 +30,8 @@ if os.environ.get("PROJECTOR_WARM_UMAP", "1") != "0":
         import sys
 
         print(f"UMAP warm-up failed ({exc}); the first UMAP job will compile instead.", file=sys.stderr)
+import sklearn.decomposition  # noqa: E402,F401  (every first projection is a PCA: import it once, here)
+
 try:
     warm_tsne()  # a small numba kernel: compiled once, then loaded from numba's cache
 except Exception as exc:
