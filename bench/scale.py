@@ -64,6 +64,9 @@ def main():
     ap.add_argument("--dim", type=int, default=768)
     ap.add_argument("--gb", type=float, help="size the .npy to this many GB instead of --points")
     ap.add_argument("--three-d", action="store_true", help="also draw PCA in 3D")
+    ap.add_argument("--load-only", action="store_true",
+                    help="upload, Load → first picture (and 3D): skip the interactions, which a browser without a "
+                         "GPU draws slowly at several hundred thousand points")
     ap.add_argument("--port", type=int, default=8067)
     args = ap.parse_args()
     n = math.ceil(args.gb * 1e9 / (4 * args.dim)) if args.gb else args.points
@@ -126,51 +129,52 @@ def main():
         step(f"Load → first picture (PCA of all {n:,} × {args.dim})", load)
         rows[-1].update(target_s=5, of_which_checked_and_stored_s=round(marks["stored"], 2))
 
-        def colour():
-            d.execute_script("Plotly.relayout(document.querySelector(arguments[0]), {'xaxis.autorange': true});", GRAPH)
-            for choice, shows in (("cluster", lambda: "c19" not in text("#legend")),
-                                  ("label", lambda: "c19" in text("#legend"))):
-                d.find_element("id", "color-by").click()
-                options = d.find_elements("css selector", ".dash-dropdown-options .dash-dropdown-option")
-                next(o for o in options if o.text == choice).click()
-                wait(shows, 300)
-        step("colour by a number (gradient), then by label (20 values): two Patches", colour)
+        if not args.load_only:
+            def colour():
+                d.execute_script("Plotly.relayout(document.querySelector(arguments[0]), {'xaxis.autorange': true});", GRAPH)
+                for choice, shows in (("cluster", lambda: "c19" not in text("#legend")),
+                                      ("label", lambda: "c19" in text("#legend"))):
+                    d.find_element("id", "color-by").click()
+                    options = d.find_elements("css selector", ".dash-dropdown-options .dash-dropdown-option")
+                    next(o for o in options if o.text == choice).click()
+                    wait(shows, 300)
+            step("colour by a number (gradient), then by label (20 values): two Patches", colour)
 
-        def neighbours():
-            click_point(d, 7)
-            wait(lambda: "100 nearest neighbours" in text("#neighbor-list") and drawn(1) == 101, 300)
-        step("click a point → 100 exact neighbours listed and highlighted", neighbours)
+            def neighbours():
+                click_point(d, 7)
+                wait(lambda: "100 nearest neighbours" in text("#neighbor-list") and drawn(1) == 101, 300)
+            step("click a point → 100 exact neighbours listed and highlighted", neighbours)
 
-        def search():
-            box = d.find_element("id", "search-query")
-            box.clear()
-            box.send_keys("c3\n")
-            wait(lambda: "matches" in text("#search-message"), 300)
-        step("search a label over all points", search)
-        rows[-1]["matches"] = text("#search-message")
+            def search():
+                box = d.find_element("id", "search-query")
+                box.clear()
+                box.send_keys("c3\n")
+                wait(lambda: "matches" in text("#search-message"), 300)
+            step("search a label over all points", search)
+            rows[-1]["matches"] = text("#search-message")
 
-        def box_select():
-            from selenium.webdriver.common.action_chains import ActionChains
-            d.execute_script("Plotly.relayout(document.querySelector(arguments[0]), {dragmode: 'select'});", GRAPH)
-            layer = d.find_element("css selector", GRAPH + " .nsewdrag")
-            w, h = layer.size["width"], layer.size["height"]
-            ActionChains(d).move_to_element_with_offset(layer, int(w * 0.35), int(h * 0.35)).click_and_hold() \
-                .move_by_offset(int(w * 0.15), int(h * 0.15)).move_by_offset(int(w * 0.05), int(h * 0.05)) \
-                .release().perform()
-            wait(lambda: "selected" in text("#result-list"), 300)
-        step("box select", box_select)
-        selected = int(text("#result-list").split()[0].replace(",", ""))
-        rows[-1]["selected"] = selected
+            def box_select():
+                from selenium.webdriver.common.action_chains import ActionChains
+                d.execute_script("Plotly.relayout(document.querySelector(arguments[0]), {dragmode: 'select'});", GRAPH)
+                layer = d.find_element("css selector", GRAPH + " .nsewdrag")
+                w, h = layer.size["width"], layer.size["height"]
+                ActionChains(d).move_to_element_with_offset(layer, int(w * 0.35), int(h * 0.35)).click_and_hold() \
+                    .move_by_offset(int(w * 0.15), int(h * 0.15)).move_by_offset(int(w * 0.05), int(h * 0.05)) \
+                    .release().perform()
+                wait(lambda: "selected" in text("#result-list"), 300)
+            step("box select", box_select)
+            selected = int(text("#result-list").split()[0].replace(",", ""))
+            rows[-1]["selected"] = selected
 
-        def isolate():
-            d.find_element("id", "isolate").click()
-            wait(lambda: drawn() == selected, 600)
-        step(f"isolate the {selected:,} selected points (PCA again on them)", isolate)
+            def isolate():
+                d.find_element("id", "isolate").click()
+                wait(lambda: drawn() == selected, 600)
+            step(f"isolate the {selected:,} selected points (PCA again on them)", isolate)
 
-        def show_all():
-            d.find_element("id", "show-all").click()
-            wait(lambda: drawn() == n, 600)
-        step("show all (cached PCA)", show_all)
+            def show_all():
+                d.find_element("id", "show-all").click()
+                wait(lambda: drawn() == n, 600)
+            step("show all (cached PCA)", show_all)
 
         if args.three_d:
             def three_d():

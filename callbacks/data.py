@@ -35,10 +35,10 @@ def load_staged(vectors: dict | None, metadata: dict | None, dim, name) -> tuple
             raise projector.DataError("a .bytes file holds raw float32 values: enter its dimension D and press Load.")
         shape = (None, int(dim))
     ds = projector.load_dataset(vpath, mpath, name=(name or "").strip() or vpath.stem, shape=shape)
-    services.store().add(ds)
-    for handle in (vectors, metadata):
-        if staged_path(handle):
-            shutil.rmtree(services.uploads_dir() / handle["token"], ignore_errors=True)
+    staged_dirs = [staged_path(h).parent for h in (vectors, metadata) if staged_path(h)]
+    services.store().add(ds, adopt=vpath)  # the upload's file moves into the store: no second copy
+    for folder in staged_dirs:
+        shutil.rmtree(folder, ignore_errors=True)
     return ds.id, ds.warnings
 
 

@@ -13,6 +13,7 @@ from . import formats
 from .errors import DataError
 
 HASH_CHUNK_ROWS = 65_536
+BLOCK_BYTES = 16 << 20   # blocks of rows computed on at a time: big enough for BLAS, small next to the data
 
 
 @dataclass
@@ -66,6 +67,23 @@ class Dataset:
             self._derived["spherized"] = spherize_vectors(self.vectors)
         return self._derived["spherized"]
 
+    def sphere(self) -> tuple[np.ndarray, np.ndarray]:
+        """(centroid float64, each row's distance to it float32): spherizing without a spherized copy."""
+        if "sphere" not in self._derived:
+            X = self.vectors
+            step = max(256, BLOCK_BYTES // (4 * self.dim))
+            centroid = np.zeros(self.dim, dtype=np.float64)
+            for s in range(0, self.num_points, step):
+                centroid += np.asarray(X[s:s + step], dtype=np.float32).sum(axis=0, dtype=np.float64)
+            centroid /= max(1, self.num_points)
+            c32 = centroid.astype(np.float32)
+            radii = np.empty(self.num_points, dtype=np.float32)
+            for s in range(0, self.num_points, step):
+                block = np.asarray(X[s:s + step], dtype=np.float32) - c32
+                radii[s:s + len(block)] = np.sqrt(np.einsum("ij,ij->i", block, block))
+            self._derived["sphere"] = (centroid, radii)
+        return self._derived["sphere"]
+
     def norms(self, spherize: bool = False) -> np.ndarray:
         """Euclidean row norms of :meth:`space`, float32, computed once."""
         key = ("norms", spherize)
@@ -87,6 +105,47 @@ class Dataset:
         if text:
             return text[0]
         return self.metadata.columns[0] if len(self.metadata.columns) else None
+
+
+class Rows:
+    """The rows a projection works on — all points or a subset, as given or spherized — read block by
+    block from the (memory-mapped) vectors, so a large data set is never copied whole.
+
+    Spherized rows use the whole data set's centroid and each point's distance to it
+    (:meth:`Dataset.sphere`), so a subset is spherized exactly as it is inside the full set.
+    """
+
+    def __init__(self, dataset: "Dataset", spherize: bool = False, subset: np.ndarray | None = None):
+        self.vectors = dataset.vectors
+        self.subset = subset
+        self.sphere = dataset.sphere() if spherize else None
+        self.shape = (dataset.num_points if subset is None else len(subset), dataset.dim)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows) -> np.ndarray:
+        """Rows by position (a slice or an integer array) as float32."""
+        idx = rows if self.subset is None else self.subset[rows]
+        block = np.asarray(self.vectors[idx], dtype=np.float32)
+        if self.sphere is None:
+            return block
+        centroid, radii = self.sphere
+        block = block - centroid.astype(np.float32)
+        r = radii[idx]
+        nonzero = r > 0
+        block[nonzero] /= r[nonzero, None]
+        return block
+
+    def blocks(self, size: int | None = None):
+        """(start, float32 block) pairs covering every row in order, ~16 MB per block by default."""
+        size = size or max(256, BLOCK_BYTES // (4 * max(1, self.shape[1])))
+        for s in range(0, self.shape[0], size):
+            yield s, self[s:min(self.shape[0], s + size)]
+
+    def __array__(self, dtype=None, copy=None):
+        out = self[np.arange(self.shape[0])] if self.subset is not None else np.asarray(self[:], dtype=np.float32)
+        return out if dtype is None else out.astype(dtype, copy=False)
 
 
 def spherize_vectors(vectors: np.ndarray) -> np.ndarray:

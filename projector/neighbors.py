@@ -25,20 +25,30 @@ def nearest_neighbors(dataset, index: int, k: int = 100, metric: str = "cosine",
     k = int(k)
     if k < 1:
         raise DataError("the number of neighbours must be at least 1.")
-    X = dataset.space(spherize)
-    norms = dataset.norms(spherize)
-    q = np.asarray(X[index], dtype=np.float32)
-    if subset is None:
-        cand = None
-        dots = X @ q
-        cand_norms = norms
-    else:
+    X = dataset.vectors
+    cand = None
+    if subset is not None:
         cand = np.unique(np.asarray(subset, dtype=np.int64))
         if cand.size and (cand[0] < 0 or cand[-1] >= n):
             raise DataError("the subset names points that do not exist in this data set.")
-        dots = X[cand] @ q
-        cand_norms = norms[cand]
-    dist = _distances(dots, cand_norms, float(norms[index]), metric)
+    rows = slice(None) if cand is None else cand
+    if spherize:
+        # Spherized vectors are (x − c) / |x − c|: scored from the raw vectors, the centroid and the radii,
+        # so the spherized matrix is never copied (that copy would double the memory of a large set).
+        centroid, radii = dataset.sphere()
+        q = _spherized(np.asarray(X[index], dtype=np.float64)[None], centroid)[0].astype(np.float32)
+        r = radii[rows]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dots = np.where(r > 0, (X[rows] @ q - np.float32(centroid @ q)) / r, 0.0).astype(np.float32)
+        cand_norms = (r > 0).astype(np.float32)
+        qnorm = float(radii[index] > 0)
+    else:
+        q = np.asarray(X[index], dtype=np.float32)
+        norms = dataset.norms()
+        dots = X[rows] @ q
+        cand_norms = norms[rows]
+        qnorm = float(norms[index])
+    dist = _distances(dots, cand_norms, qnorm, metric)
     ids = np.arange(n) if cand is None else cand
     self_pos = np.flatnonzero(ids == index)
     dist[self_pos] = np.inf
@@ -50,7 +60,11 @@ def nearest_neighbors(dataset, index: int, k: int = 100, metric: str = "cosine",
     tol = 1e-4 * max(1.0, abs(float(kth)))
     pick = np.flatnonzero(dist <= kth + tol)
     pick = pick[np.isfinite(dist[pick])]
-    exact = _exact_distances(X, ids[pick], q, metric)
+    V = np.asarray(X[ids[pick]], dtype=np.float64)
+    q64 = np.asarray(X[index], dtype=np.float64)
+    if spherize:
+        V, q64 = _spherized(V, centroid), _spherized(q64[None], centroid)[0]
+    exact = _exact_distances(V, q64, metric)
     order = np.lexsort((ids[pick], exact))[:k]
     return [(int(ids[pick][o]), float(exact[o])) for o in order]
 
@@ -65,9 +79,15 @@ def _distances(dots: np.ndarray, cand_norms: np.ndarray, qnorm: float, metric: s
     return np.sqrt(np.maximum(d2, 0.0)).astype(np.float32)
 
 
-def _exact_distances(X: np.ndarray, rows: np.ndarray, q: np.ndarray, metric: str) -> np.ndarray:
-    V = np.asarray(X[rows], dtype=np.float64)
-    q64 = q.astype(np.float64)
+def _spherized(V: np.ndarray, centroid: np.ndarray) -> np.ndarray:
+    """Rows minus the centroid, scaled to unit length (zero rows stay zero), in float64."""
+    V = np.asarray(V, dtype=np.float64) - centroid
+    norms = np.linalg.norm(V, axis=1)
+    V[norms > 0] /= norms[norms > 0, None]
+    return V
+
+
+def _exact_distances(V: np.ndarray, q64: np.ndarray, metric: str) -> np.ndarray:
     if metric == "cosine":
         denom = np.linalg.norm(V, axis=1) * np.linalg.norm(q64)
         with np.errstate(divide="ignore", invalid="ignore"):

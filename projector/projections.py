@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .dataset import Rows
 from .errors import Cancelled, DataError
 from .search import search
 
@@ -127,9 +128,7 @@ def project(dataset, method: str, *, dims: int = 2, subset=None, params: dict | 
     elif only_cached:
         return None
     else:
-        X = dataset.space(spherize)
-        if subset_idx is not None:
-            X = X[subset_idx]
+        X = Rows(dataset, spherize, subset_idx)  # read block by block: a large set is never copied whole
         runner = {"pca": _pca, "tsne": _tsne, "umap": _umap, "custom": _custom, "raw": _raw}[method]
         coords, info = runner(dataset, X, key_dims, used, subset_idx, progress, stop)
         coords = np.ascontiguousarray(coords, dtype=np.float32)
@@ -147,16 +146,50 @@ def project(dataset, method: str, *, dims: int = 2, subset=None, params: dict | 
                       subset=subset_idx, cached=cached)
 
 
-def exact_pca(X: np.ndarray, n_components: int):
-    """Exact PCA of all rows: (scores float32 n×k, explained variance ratio of the k components)."""
-    from sklearn.decomposition import PCA
+PCA_IN_MEMORY_MAX = 16_000_000   # values (n × D) up to which scikit-learn's solver gets the rows in memory
 
-    k = min(n_components, X.shape[0], X.shape[1])
-    Xd = np.asarray(X, dtype=np.float32)
-    # "auto" picks the covariance eigensolver for tall data: exact, and ~10× faster than full SVD.
-    pca = PCA(n_components=k, svd_solver="auto")
-    scores = pca.fit_transform(Xd)
-    return scores.astype(np.float32), [float(r) for r in pca.explained_variance_ratio_]
+
+def exact_pca(X, n_components: int, in_memory_max: int = PCA_IN_MEMORY_MAX):
+    """Exact PCA of all rows: (scores float32 n×k, explained variance ratio of the k components).
+
+    ``X`` is an array or :class:`Rows`. Small inputs go to scikit-learn's covariance solver. Larger
+    ones are done the same way block by block — the covariance accumulated in float64, eigh, then
+    the scores — so no centred copy of the data is ever made (it would add 1× the data's size).
+    Component signs follow scikit-learn's rule: each component's largest entry is positive.
+    """
+    n, d = X.shape
+    k = min(n_components, n, d)
+    if n * d <= in_memory_max:
+        from sklearn.decomposition import PCA
+
+        # "auto" picks the covariance eigensolver for tall data: exact, and ~10× faster than full SVD.
+        pca = PCA(n_components=k, svd_solver="auto")
+        scores = pca.fit_transform(np.asarray(X, dtype=np.float32))
+        return scores.astype(np.float32), [float(r) for r in pca.explained_variance_ratio_]
+    blocks = X.blocks if isinstance(X, Rows) else (
+        lambda: ((s, np.asarray(X[s:s + 65_536], dtype=np.float32)) for s in range(0, n, 65_536)))
+    mean = np.zeros(d, dtype=np.float64)
+    for _, block in blocks():
+        mean += block.sum(axis=0, dtype=np.float64)
+    mean /= n
+    m32 = mean.astype(np.float32)
+    cov = np.zeros((d, d), dtype=np.float64)
+    for _, block in blocks():
+        centred = block - m32
+        cov += centred.T @ centred
+    cov /= max(1, n - 1)
+    values, vectors = np.linalg.eigh(cov)
+    values = np.clip(values, 0.0, None)
+    order = np.argsort(values)[::-1][:k]
+    comps = vectors[:, order]
+    comps *= np.sign(comps[np.argmax(np.abs(comps), axis=0), np.arange(k)])
+    total = values.sum()
+    ratios = [float(v / total) if total > 0 else 0.0 for v in values[order]]
+    c32 = comps.astype(np.float32)
+    scores = np.empty((n, k), dtype=np.float32)
+    for s, block in blocks():
+        scores[s:s + len(block)] = (block - m32) @ c32
+    return scores, ratios
 
 
 def _pca(dataset, X, dims, params, subset, progress, stop):
@@ -168,7 +201,7 @@ def _pca(dataset, X, dims, params, subset, progress, stop):
     return scores, {"explained_variance_ratio": ratios, "total_variance": float(sum(ratios))}
 
 
-def _reduce(X: np.ndarray) -> np.ndarray:
+def _reduce(X) -> np.ndarray:
     if X.shape[1] > TSNE_PCA_DIMS and X.shape[0] > TSNE_PCA_DIMS:
         return exact_pca(X, TSNE_PCA_DIMS)[0]
     return np.asarray(X, dtype=np.float32)
@@ -291,9 +324,10 @@ def _custom(dataset, X, dims, params, subset, progress, stop):
     coords = np.zeros((X.shape[0], 2), dtype=np.float32)
     for j, direction in enumerate(axes):
         if direction is not None:
-            coords[:, j] = np.asarray(X, dtype=np.float32) @ direction.astype(np.float32)
+            for s, block in X.blocks():
+                coords[s:s + len(block), j] = block @ direction.astype(np.float32)
     return coords, info
 
 
 def _raw(dataset, X, dims, params, subset, progress, stop):
-    return np.asarray(X[:, :dims], dtype=np.float32), {}
+    return np.asarray(X, dtype=np.float32)[:, :dims], {}

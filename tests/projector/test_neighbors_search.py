@@ -54,6 +54,28 @@ def test_subset_restricts_candidates_and_spherize_changes_the_space():
     assert max(d for _, d in sph) <= 2.0  # unit vectors
 
 
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_spherized_neighbours_equal_brute_force_on_the_spherized_matrix(metric):
+    rng = np.random.default_rng(4)
+    X = (rng.normal(size=(400, 12)) + 2).astype(np.float32)
+    X[7] = X.mean(axis=0)  # (almost) the centroid itself
+    ds = projector.load_dataset(X)
+    S = X.astype(np.float64) - X.astype(np.float64).mean(axis=0)  # spherized, in float64
+    S /= np.linalg.norm(S, axis=1, keepdims=True)
+    for i in (0, 7, 123):
+        got = projector.nearest_neighbors(ds, i, k=30, metric=metric, spherize=True, subset=None if i else range(0, 400, 2))
+        cand = np.arange(400) if i else np.arange(0, 400, 2)
+        if metric == "euclidean":
+            D = np.linalg.norm(S[cand] - S[i], axis=1)
+        else:
+            nrm = np.linalg.norm(S[cand], axis=1) * np.linalg.norm(S[i])
+            D = 1 - np.where(nrm > 0, S[cand] @ S[i] / np.where(nrm > 0, nrm, 1), 0)
+        D[cand == i] = np.inf
+        want = cand[np.lexsort((cand, D))[:30]]
+        assert [j for j, _ in got] == list(want)
+        assert [d for _, d in got] == pytest.approx(list(np.sort(D)[:30]), rel=1e-5, abs=1e-5)
+
+
 def test_zero_vector_is_at_cosine_distance_one():
     ds = projector.load_dataset(np.array([[0, 0], [1, 0], [0, 1]], np.float32))
     assert projector.nearest_neighbors(ds, 0, k=2) == [(1, 1.0), (2, 1.0)]

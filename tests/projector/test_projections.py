@@ -143,3 +143,21 @@ def test_damaged_cache_entry_is_recomputed(blobs, tmp_path):
     again = projector.project(blobs, "pca", cache=cache)
     assert not again.cached
     np.testing.assert_array_equal(p.coords, again.coords)
+
+
+@pytest.mark.parametrize("spherize", [False, True])
+def test_blockwise_pca_equals_scikit_learn_and_copies_nothing_whole(spherize):
+    from projector.dataset import Rows
+    from projector.projections import exact_pca
+
+    rng = np.random.default_rng(7)
+    X = (rng.normal(size=(3000, 40)) * np.linspace(5, 0.1, 40) + 2).astype(np.float32)
+    ds = projector.load_dataset(X)
+    subset = np.arange(0, 3000, 3)
+    rows = Rows(ds, spherize, subset)
+    want_scores, want_ratios = exact_pca(np.asarray(rows), 10)               # scikit-learn, in memory
+    scores, ratios = exact_pca(rows, 10, in_memory_max=0)                    # block by block
+    assert ratios == pytest.approx(want_ratios, rel=1e-5, abs=1e-7)
+    np.testing.assert_allclose(scores, want_scores, rtol=1e-3, atol=1e-3 * np.abs(want_scores).max())
+    if spherize:  # the rows are the spherized matrix's rows
+        np.testing.assert_allclose(np.asarray(rows), projector.spherize_vectors(X)[subset], atol=1e-6)

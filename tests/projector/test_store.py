@@ -63,3 +63,19 @@ def test_subsets_are_kept_by_content(tmp_path):
     assert sid == cache.put_subset([9, 5, 3])
     assert ResultCache(tmp_path).get_subset(sid).tolist() == [3, 5, 9]
     assert cache.get_subset("nope") is None
+
+
+def test_an_upload_already_stored_as_float32_is_moved_not_copied(tmp_path):
+    X = np.random.default_rng(0).normal(size=(300, 6)).astype(np.float32)
+    np.save(tmp_path / "f32.npy", X)
+    np.save(tmp_path / "f64.npy", X.astype(np.float64))
+    np.save(tmp_path / "fortran.npy", np.asfortranarray(X))
+    store = DatasetStore(tmp_path / "store")
+    kept = {}
+    for name in ("f32", "f64", "fortran"):
+        ds = projector.load_dataset(tmp_path / f"{name}.npy", name=name)
+        dataset_id = store.add(ds, adopt=tmp_path / f"{name}.npy")
+        np.testing.assert_array_equal(store.get(dataset_id).vectors, X)
+        kept[name] = (tmp_path / f"{name}.npy").exists()
+        store.delete(dataset_id)
+    assert kept == {"f32": False, "f64": True, "fortran": True}
