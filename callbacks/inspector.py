@@ -9,7 +9,8 @@ from components import ids
 
 from . import services
 from .figures import HOVER_TEXT_MAX, highlight_trace, hover_texts
-from .views import empty_selection, event_points, highlighted, rows_in_view, selected_points, view_points, visible_neighbors
+from .views import (draw_notice, empty_selection, event_points, highlighted, rows_in_view, selected_points, view_points,
+                    visible_neighbors)
 
 LIST_LIMIT = 100  # rows listed for a search; every match is still selected and highlighted
 
@@ -213,6 +214,8 @@ def status(view, selection, dataset_id):
         parts.append(f"isolated {view['n']:,} of {ds.num_points:,}")
     n_sel = len(selected_points(selection or {}))
     parts.append(f"{n_sel:,} selected")
+    if view and draw_notice(view):  # said where the eye is, not only in the panel below the fold
+        parts.append(f"all {view['n']:,} points drawn in 3D (2D is faster)")
     return " · ".join(parts)
 
 

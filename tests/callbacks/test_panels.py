@@ -154,3 +154,13 @@ def test_large_3d_views_say_what_they_draw():
 
     assert draw_notice({"dims": 3, "n": 1_000_000}).startswith("Drawing all 1,000,000 points in 3D")
     assert draw_notice({"dims": 2, "n": 1_000_000}) == "" and draw_notice({"dims": 3, "n": 1_000}) == ""
+
+
+def test_the_status_line_says_when_every_point_of_a_large_set_is_drawn_in_3d(data_dir):
+    from callbacks.inspector import status
+
+    ds = projector.load_dataset(np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32), name="s")
+    services.store().add(ds)
+    big = {"dims": 3, "n": 600_000, "subset": None}
+    assert status(big, None, ds.id).endswith("all 600,000 points drawn in 3D (2D is faster)")
+    assert "drawn in 3D" not in status(dict(big, dims=2), None, ds.id)
