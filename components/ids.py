@@ -82,6 +82,15 @@ NEIGHBOR_LIST = "neighbor-list"
 RESULT_LIST = "result-list"
 INSPECTOR_MESSAGE = "inspector-message"
 
+# downloads
+DOWNLOAD = "download"
+EXPORT_CSV = "export-csv"
+EXPORT_TSV = "export-tsv"
+EXPORT_LIST = "export-list"
+EXPORT_HTML = "export-html"
+EXPORT_SVG = "export-svg"
+EXPORT_MESSAGE = "export-message"
+
 
 LIST_ROW_TYPE = "point-row"
 

@@ -255,3 +255,43 @@ def test_pca_in_3d(dash_duo, projector_app):
         "const g=document.querySelector('#scatter .js-plotly-plot'); return g._fullData[0].type;") == "scatter3d", 60)
     wait_points(dash_duo, DIGITS)
     assert console_errors(dash_duo) == []
+
+
+def downloaded(dash_duo, suffix, timeout=30):
+    """The text of the file the browser saved whose name ends with ``suffix``."""
+    import pathlib
+
+    folder = pathlib.Path(dash_duo.download_path)
+    until(lambda: any(p.name.endswith(suffix) for p in folder.iterdir()), timeout,
+          msg=lambda: f"no *{suffix} in {sorted(p.name for p in folder.iterdir())}")
+    path = next(p for p in folder.iterdir() if p.name.endswith(suffix))
+    until(lambda: path.stat().st_size > 0, timeout)
+    return path.read_text(encoding="utf-8")
+
+
+def test_projection_selection_and_figure_downloads(dash_duo, projector_app):
+    import io
+
+    import pandas as pd
+
+    open_app(dash_duo, projector_app)
+    dash_duo.find_element("#inspector-panel details.downloads summary").click()
+    dash_duo.find_element("#export-csv").click()
+    table = pd.read_csv(io.StringIO(downloaded(dash_duo, "-pca-2d.csv")), comment="#")
+    assert len(table) == DIGITS and list(table.columns[:3]) == ["index", "PC1", "PC2"]
+    xs, ys = dash_duo.driver.execute_script(
+        "const t=document.querySelector('#scatter .js-plotly-plot')._fullData[0]; return [Array.from(t.x), Array.from(t.y)];")
+    np.testing.assert_allclose(table["PC1"], xs, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(table["PC2"], ys, rtol=1e-5, atol=1e-5)
+    assert {"label", "digit"} <= set(table.columns)
+    click_point(dash_duo, 3)
+    wait_text(dash_duo, "#neighbor-list", "100 nearest neighbours")
+    dash_duo.find_element("#export-list").click()
+    listed = pd.read_csv(io.StringIO(downloaded(dash_duo, "-selection.csv")), comment="#")
+    assert len(listed) == 101 and listed["role"].iloc[0] == "clicked"
+    assert listed["distance"].iloc[1:].is_monotonic_increasing
+    dash_duo.find_element("#export-svg").click()  # drawn by plotly.js in the page
+    assert downloaded(dash_duo, "projection.svg").lstrip().startswith("<svg")
+    dash_duo.find_element("#export-html").click()
+    assert "plotly" in downloaded(dash_duo, "-pca-2d.html", timeout=60).lower()
+    assert console_errors(dash_duo) == []
