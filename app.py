@@ -21,7 +21,7 @@ from dash import Dash, DiskcacheManager  # noqa: E402
 
 import callbacks  # noqa: E402,F401  (registers every callback)
 import projector  # noqa: E402
-from callbacks import services, staging  # noqa: E402
+from callbacks import services, sprites, staging  # noqa: E402
 from callbacks.data import dataset_options  # noqa: E402
 from components.layout import page  # noqa: E402
 
@@ -53,6 +53,7 @@ def configure_jobs(warm_umap: bool = True) -> None:
 def add_sample(store: projector.DatasetStore) -> str:
     """The bundled sample (scikit-learn's 8×8 digits, 1,797 × 64) in the store; returns its id."""
     ds = projector.load_dataset(SAMPLE / "embeddings.npy", SAMPLE / "metadata.tsv", name="Digits (sample)")
+    ds.sprite, _ = projector.read_sprite(SAMPLE / "sprite.png", (24, 24), ds.num_points)
     return store.add(ds)
 
 
@@ -73,6 +74,7 @@ def create_app(data_dir=None, *, datasets: list[projector.Dataset] = (), sample:
                assets_folder=str(ROOT / "assets"))
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     staging.register_routes(app.server)
+    sprites.register_routes(app.server)
     if os.environ.get("PROJECTOR_TIMING"):
         log_callback_times(app.server, os.environ["PROJECTOR_TIMING"])
 
@@ -114,6 +116,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--metadata", help="metadata .tsv, one row per point (header row when several columns)")
     p.add_argument("--name", help="a name for the data set (default: the file's name)")
     p.add_argument("--dim", type=int, help="the dimension D of a .bytes file")
+    p.add_argument("--sprite", help="a sprite sheet (PNG) for --embeddings: thumbnails row-major from the top left")
+    p.add_argument("--sprite-dim", type=int, nargs=2, metavar=("W", "H"), help="one thumbnail's width and height")
     p.add_argument("--config", help="a TensorBoard projector config (.json or projector_config.pbtxt)")
     p.add_argument("--data-dir", default=str(services.DEFAULT_DATA_DIR),
                    help="where the data-set store, result cache and jobs live (default: data/)")
@@ -135,7 +139,12 @@ def main(argv=None) -> int:
     try:
         if args.embeddings:
             shape = (None, args.dim) if args.dim else None
-            datasets.append(projector.load_dataset(args.embeddings, args.metadata, name=args.name, shape=shape))
+            ds = projector.load_dataset(args.embeddings, args.metadata, name=args.name, shape=shape)
+            if args.sprite:
+                ds.sprite, warning = projector.read_sprite(args.sprite, args.sprite_dim, ds.num_points)
+                if warning:
+                    ds.warnings.append(warning)
+            datasets.append(ds)
         if args.config:
             datasets.extend(projector.load_projector_config(args.config))
     except projector.DataError as exc:

@@ -8,6 +8,7 @@ import projector
 from components import ids
 
 from . import services
+from .sprites import thumbnail_url
 from .figures import HOVER_TEXT_MAX, highlight_trace, hover_texts
 from .views import (draw_notice, empty_selection, event_points, highlighted, rows_in_view, selected_points, view_points,
                     visible_neighbors)
@@ -160,12 +161,14 @@ def label_by_or_default(ds, column):
     return column if column in ds.metadata.columns else ds.default_column()
 
 
-def _row(index: int, label: str, distance: float | None, scale: float):
+def _row(index: int, label: str, distance: float | None, scale: float, thumb: str | None = None):
     bar = html.Div(html.Div(style={"width": f"{max(4, 100 * (1 - distance / scale)):.0f}%"}), className="bar") \
         if distance is not None else html.Span()
-    return html.Div([html.Span(label, className="point-label", title=label), bar,
+    image = [html.Img(src=thumb, className="thumb", alt="")] if thumb else []
+    return html.Div([*image, html.Span(label, className="point-label", title=label), bar,
                      html.Span(f"{distance:.3f}" if distance is not None else f"#{index}", className="distance")],
-                    id=ids.list_row(int(index)), className="point-row", n_clicks=0)
+                    id=ids.list_row(int(index)), className="point-row with-thumb" if thumb else "point-row",
+                    n_clicks=0)
 
 
 @callback(Output(ids.POINT_CARD, "children"), Output(ids.NEIGHBOR_LIST, "children"),
@@ -178,6 +181,7 @@ def render_inspector(selection, label_by, dataset_id, metric):
     ds = services.store().get(dataset_id)
     column = label_by_or_default(ds, label_by)
     label = lambda i: (hover_texts(ds.metadata, column, np.array([i]), 1)[0])  # noqa: E731
+    thumb = (lambda i: thumbnail_url(dataset_id, i)) if ds.sprite is not None else (lambda i: None)  # noqa: E731
     card = None
     if selection.get("anchor") is not None:
         a = int(selection["anchor"])
@@ -185,7 +189,8 @@ def render_inspector(selection, label_by, dataset_id, metric):
             html.Tr([html.Td(str(c)), html.Td(hover_texts(ds.metadata, c, np.array([a]), 1)[0]
                                               if c in ds.metadata.columns else "")])
             for c in ds.metadata.columns]
-        card = [html.H3(label(a)), html.Table(html.Tbody(rows))]
+        image = [html.Img(src=thumb(a), className="card-thumb", alt=f"image of point {a}")] if thumb(a) else []
+        card = [*image, html.H3(label(a)), html.Table(html.Tbody(rows))]
     neighbors = visible_neighbors(selection)
     nlist = None
     if selection.get("anchor") is not None:
@@ -193,13 +198,13 @@ def render_inspector(selection, label_by, dataset_id, metric):
         head = f"{len(neighbors):,} nearest neighbours ({metric or 'cosine'})"
         if selection.get("filter"):
             head += f", {len(neighbors):,} of {len(selection.get('neighbors', [])):,} kept by the search"
-        nlist = [html.H3(head)] + [_row(i, label(i), d, scale) for i, d in neighbors]
+        nlist = [html.H3(head)] + [_row(i, label(i), d, scale, thumb(i)) for i, d in neighbors]
     results = None
     pts = selection.get("points") or []
     if pts and not selection.get("filter"):
         shown = pts[:LIST_LIMIT]
         head = f"{len(pts):,} selected" + (f" (first {LIST_LIMIT} listed)" if len(pts) > LIST_LIMIT else "")
-        results = [html.H3(head)] + [_row(i, label(i), None, 1) for i in shown]
+        results = [html.H3(head)] + [_row(i, label(i), None, 1, thumb(i)) for i in shown]
     return card, nlist, results
 
 

@@ -8,7 +8,7 @@ Pure Python (numpy, pandas, scikit-learn, openTSNE, umap-learn); usable from a n
     projector.nearest_neighbors(ds, 0, k=10)
 """
 from .cache import ResultCache
-from .dataset import Dataset, Sprite, load_dataset, load_projector_config, spherize_vectors
+from .dataset import Dataset, Sprite, load_dataset, load_projector_config, read_sprite, spherize_vectors
 from .errors import Cancelled, DataError
 from .neighbors import nearest_neighbors
 from .projections import Projection, default_perplexity, project
@@ -18,5 +18,5 @@ from .store import DatasetStore
 __all__ = [
     "Cancelled", "DataError", "Dataset", "DatasetStore", "Projection", "ResultCache", "Sprite",
     "default_perplexity", "load_dataset", "load_projector_config", "nearest_neighbors", "project",
-    "search", "spherize_vectors",
+    "read_sprite", "search", "spherize_vectors",
 ]

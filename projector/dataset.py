@@ -22,6 +22,32 @@ class Sprite:
     png: bytes
     tile: tuple[int, int]
 
+    def thumbnail(self, index: int, sheet=None) -> bytes:
+        """Point ``index``'s thumbnail as PNG bytes (``sheet``: the decoded image, when the caller keeps one)."""
+        import io
+
+        from PIL import Image
+
+        im = sheet if sheet is not None else self.decoded()
+        w, h = self.tile
+        per_row = max(1, im.size[0] // w)
+        x, y = (index % per_row) * w, (index // per_row) * h
+        if index < 0 or y + h > im.size[1]:
+            raise IndexError(f"the sprite has no thumbnail for point {index}.")
+        out = io.BytesIO()
+        im.crop((x, y, x + w, y + h)).save(out, format="PNG")
+        return out.getvalue()
+
+    def decoded(self):
+        import io
+
+        from PIL import Image
+
+        Image.MAX_IMAGE_PIXELS = None  # sheets beyond 8192² are expected; the tile count was checked on load
+        im = Image.open(io.BytesIO(self.png))
+        im.load()
+        return im
+
 
 @dataclass(eq=False)
 class Dataset:
@@ -244,14 +270,18 @@ def load_projector_config(path) -> list[Dataset]:
             ds.warnings.append(f"{spec.name}: the config says {spec.shape[0]:,} points but the tensor "
                                f"file holds {ds.num_points:,}; showing those.")
         if spec.sprite_path is not None:
-            ds.sprite, warning = _read_sprite(spec.sprite_path, spec.sprite_dim, ds.num_points)
+            ds.sprite, warning = read_sprite(spec.sprite_path, spec.sprite_dim, ds.num_points)
             if warning:
                 ds.warnings.append(warning)
         out.append(ds)
     return out
 
 
-def _read_sprite(path: Path, dim, n: int):
+def read_sprite(path, dim, n: int):
+    """(Sprite or None, warning or None) for the sprite sheet at ``path`` with tiles ``dim`` = (w, h)
+    covering ``n`` points. A missing, unreadable or too small sheet is a warning: the data set loads
+    without images. Sheets larger than TensorBoard's 8192 × 8192 limit are fine."""
+    path = Path(path)
     if not path.is_file():
         return None, f"the sprite {path.name} was not found; the data set loads without images."
     if not dim or len(dim) != 2 or min(dim) <= 0:

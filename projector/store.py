@@ -49,6 +49,8 @@ class DatasetStore:
         """
         target = self._dir(dataset.id)
         if (target / "manifest.json").exists():
+            if dataset.sprite is not None:
+                self._add_sprite(target, dataset.sprite)
             return dataset.id
         work = Path(tempfile.mkdtemp(prefix="add-", dir=self._tmp))
         try:
@@ -77,6 +79,17 @@ class DatasetStore:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return dataset.id
+
+    def _add_sprite(self, target: Path, sprite) -> None:
+        """Give a stored data set that has no images the sprite it now comes with (atomic file swaps)."""
+        manifest = json.loads((target / "manifest.json").read_text())
+        if manifest.get("sprite_tile"):
+            return
+        for name, data in (("sprite.png", sprite.png),
+                           ("manifest.json", json.dumps({**manifest, "sprite_tile": list(sprite.tile)}, indent=1).encode())):
+            tmp = target / f".{name}.tmp"
+            tmp.write_bytes(data)
+            os.replace(tmp, target / name)
 
     def get(self, dataset_id: str) -> Dataset:
         """The stored data set, vectors memory-mapped; kept open for later calls."""

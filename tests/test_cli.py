@@ -34,3 +34,27 @@ def test_data_sets_survive_a_restart(tmp_path):
     proc, _, layout = run_app("--no-sample", "--data-dir", data)  # no files named this time
     stop(proc)
     assert "mine (40 × 5)" in layout and '"id": "scatter"' in layout  # the real page, with the data set
+
+
+def test_a_sprite_from_the_command_line_serves_thumbnails(tmp_path):
+    import re
+    import urllib.request
+
+    from PIL import Image
+
+    np.save(tmp_path / "v.npy", np.random.default_rng(1).normal(size=(12, 3)).astype(np.float32))
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(tmp_path / "s.png")  # 4 × 3 tiles of 10 × 10
+    proc, url, layout = run_app("--embeddings", str(tmp_path / "v.npy"), "--sprite", str(tmp_path / "s.png"),
+                                "--sprite-dim", "10", "10", "--no-sample", "--data-dir", str(tmp_path / "data"))
+    try:
+        dataset_id = re.search(r'"value": "([0-9a-f]{20})"', layout).group(1)
+        with urllib.request.urlopen(f"{url}/api/sprites/{dataset_id}/11.png", timeout=10) as r:
+            assert r.status == 200 and Image.open(r).size == (10, 10)
+    finally:
+        stop(proc)
+    # a sheet too small for the points: the data set still loads, and the command line says why
+    proc, _, layout = run_app("--embeddings", str(tmp_path / "v.npy"), "--sprite", str(tmp_path / "s.png"),
+                              "--sprite-dim", "20", "20", "--no-sample", "--data-dir", str(tmp_path / "data2"))
+    stop(proc)
+    assert "v (12 × 3)" in layout
+    assert "warning: the sprite s.png holds 2 thumbnails of 20×20 px but there are 12 points" in proc.stdout.read()

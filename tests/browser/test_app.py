@@ -295,3 +295,14 @@ def test_projection_selection_and_figure_downloads(dash_duo, projector_app):
     dash_duo.find_element("#export-html").click()
     assert "plotly" in downloaded(dash_duo, "-pca-2d.html", timeout=60).lower()
     assert console_errors(dash_duo) == []
+
+
+def test_sprite_thumbnails_show_for_the_selected_point_and_its_neighbours(dash_duo, projector_app):
+    open_app(dash_duo, projector_app)
+    click_point(dash_duo, 11)
+    wait_text(dash_duo, "#neighbor-list", "100 nearest neighbours")
+    loaded = ("return Array.from(document.querySelectorAll(arguments[0]))"
+              ".filter(i => i.complete && i.naturalWidth === 24).length;")
+    until(lambda: dash_duo.driver.execute_script(loaded, "#point-card img.card-thumb") == 1, 30)
+    until(lambda: dash_duo.driver.execute_script(loaded, "#neighbor-list img.thumb") == 100, 30)
+    assert console_errors(dash_duo) == []

@@ -1,0 +1,39 @@
+"""Thumbnails: ``GET /api/sprites/<data set id>/<point>.png`` crops one tile from a data set's sprite sheet."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from flask import Response, abort
+
+from . import services
+
+DATASET_ID = re.compile(r"^[0-9a-f]{8,64}$")
+
+
+@lru_cache(maxsize=4)
+def _sheet(dataset_id: str):
+    """The decoded sheet of a data set (a few recent ones stay decoded)."""
+    sprite = services.store().get(dataset_id).sprite
+    return None if sprite is None else (sprite, sprite.decoded())
+
+
+def thumbnail_url(dataset_id: str, index: int) -> str:
+    return f"api/sprites/{dataset_id}/{int(index)}.png"
+
+
+def register_routes(server) -> None:
+    @server.get("/api/sprites/<dataset_id>/<int:index>.png")
+    def sprite_thumbnail(dataset_id: str, index: int):
+        # Ids come from clients: only the store's own ids name a folder, anything else is 404.
+        if not DATASET_ID.match(dataset_id) or dataset_id not in services.store():
+            abort(404)
+        found = _sheet(dataset_id)
+        if found is None:
+            abort(404)
+        sprite, sheet = found
+        try:
+            png = sprite.thumbnail(index, sheet)
+        except IndexError:
+            abort(404)
+        return Response(png, mimetype="image/png", headers={"Cache-Control": "max-age=86400"})

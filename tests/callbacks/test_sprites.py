@@ -1,0 +1,56 @@
+"""Sprite sheets: thumbnails cut from any size of sheet, served by data-set id, added to a stored set."""
+import io
+
+import numpy as np
+from flask import Flask
+from PIL import Image
+
+import projector
+from callbacks import services, sprites
+
+
+def sheet(path, n, tile=(10, 10), per_row=None):
+    """A sheet whose tile i is filled with the colour (i % 256, i // 256, 7)."""
+    w, h = tile
+    per_row = per_row or n
+    rows = -(-n // per_row)
+    im = Image.new("RGB", (per_row * w, rows * h), (255, 255, 255))
+    for i in range(n):
+        im.paste((i % 256, i // 256, 7), ((i % per_row) * w, (i // per_row) * h, (i % per_row + 1) * w, (i // per_row + 1) * h))
+    im.save(path)
+    return path
+
+
+def test_thumbnails_come_from_sheets_wider_than_tensorboards_limit(tmp_path):
+    sprite, warning = projector.read_sprite(sheet(tmp_path / "wide.png", 900), (10, 10), 900)  # 9000 px wide
+    assert warning is None and sprite.tile == (10, 10)
+    for i in (0, 1, 899):
+        tile = Image.open(io.BytesIO(sprite.thumbnail(i)))
+        assert tile.size == (10, 10) and tile.convert("RGB").getpixel((5, 5)) == (i % 256, i // 256, 7)
+
+
+def test_a_sheet_that_does_not_cover_every_point_is_a_warning(tmp_path):
+    path = sheet(tmp_path / "small.png", 20, per_row=5)
+    sprite, warning = projector.read_sprite(path, (10, 10), 21)
+    assert sprite is None and "holds 20 thumbnails of 10×10 px but there are 21 points" in warning
+    assert "no valid singleImageDim" in projector.read_sprite(path, (0, 10), 20)[1]
+    (tmp_path / "not.png").write_bytes(b"nope")
+    assert "not a readable image" in projector.read_sprite(tmp_path / "not.png", (10, 10), 1)[1]
+
+
+def test_thumbnails_are_served_by_data_set_id_and_a_sprite_joins_a_stored_set(data_dir, tmp_path):
+    X = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
+    ds = projector.load_dataset(X, name="pics")
+    services.store().add(ds)  # stored first without images
+    ds.sprite, _ = projector.read_sprite(sheet(tmp_path / "s.png", 30, per_row=6), (10, 10), 30)
+    services.store().add(ds)  # the same data with its sprite: the stored set gets it
+    assert services.store().get(ds.id).sprite is not None
+    server = Flask(__name__)
+    sprites.register_routes(server)
+    client = server.test_client()
+    got = client.get(f"/api/sprites/{ds.id}/13.png")
+    assert got.status_code == 200 and got.mimetype == "image/png"
+    assert Image.open(io.BytesIO(got.data)).convert("RGB").getpixel((1, 1)) == (13, 0, 7)
+    for bad in (f"/api/sprites/{ds.id}/30.png", "/api/sprites/0000000000000000dead/1.png",
+                "/api/sprites/..%2F..%2Fetc/1.png", "/api/sprites/ZZ/1.png"):
+        assert client.get(bad).status_code == 404, bad
