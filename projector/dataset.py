@@ -85,14 +85,6 @@ class Dataset:
             self._derived["metadata_tsv"] = formats.write_metadata_tsv(self.metadata)
         return self._derived["metadata_tsv"]
 
-    def space(self, spherize: bool = False) -> np.ndarray:
-        """The vectors neighbours and projections work in: as given, or spherized."""
-        if not spherize:
-            return self.vectors
-        if "spherized" not in self._derived:
-            self._derived["spherized"] = spherize_vectors(self.vectors)
-        return self._derived["spherized"]
-
     def sphere(self) -> tuple[np.ndarray, np.ndarray]:
         """(centroid float64, each row's distance to it float32): spherizing without a spherized copy."""
         if "sphere" not in self._derived:
@@ -110,11 +102,11 @@ class Dataset:
             self._derived["sphere"] = (centroid, radii)
         return self._derived["sphere"]
 
-    def norms(self, spherize: bool = False) -> np.ndarray:
-        """Euclidean row norms of :meth:`space`, float32, computed once."""
-        key = ("norms", spherize)
+    def norms(self) -> np.ndarray:
+        """Euclidean row norms of the vectors, float32, computed once (spherized: see :meth:`sphere`)."""
+        key = "norms"
         if key not in self._derived:
-            X = self.space(spherize)
+            X = self.vectors
             out = np.empty(X.shape[0], dtype=np.float32)
             for s in range(0, X.shape[0], HASH_CHUNK_ROWS):
                 block = np.asarray(X[s:s + HASH_CHUNK_ROWS])
