@@ -227,11 +227,18 @@ def status(view, selection, dataset_id):
 @callback(Output(ids.HOVER_LABEL, "children"), Input(ids.GRAPH, "hoverData"), State(ids.CURRENT_VIEW, "data"),
           State(ids.LABEL_BY, "value"), prevent_initial_call=True)
 def hover_label(hover, view, label_by):
-    """On large data the figure carries no labels: the hovered point's label comes from here."""
-    if not view or view["n"] <= HOVER_TEXT_MAX:
+    """The hovered point's thumbnail when the data set has a sprite, and its label on large data
+    (where the figure carries no labels)."""
+    if not view:
+        return no_update
+    ds = services.store().get(view["dataset"])
+    large = view["n"] > HOVER_TEXT_MAX
+    if not large and ds.sprite is None:
         return no_update
     pts = event_points(hover, view)
     if not pts:
         return ""
-    ds = services.store().get(view["dataset"])
-    return hover_texts(ds.metadata, label_by_or_default(ds, label_by), np.array(pts[:1]), 1)[0]
+    text = hover_texts(ds.metadata, label_by_or_default(ds, label_by), np.array(pts[:1]), 1)[0] if large else ""
+    if ds.sprite is None:
+        return text
+    return [html.Img(src=thumbnail_url(ds.id, pts[0]), className="hover-thumb", alt=""), html.Span(text)]

@@ -161,7 +161,7 @@ def page(dataset_options: list[dict], dataset_value: str | None):
         html.Header([html.H1("Embedding Projector"), html.Div(id=ids.STATUS, className="status", role="status")]),
         html.Main([
             html.Div([data_panel(dataset_options, dataset_value), projection_panel()], className="left"),
-            html.Div([dcc.Graph(id=ids.GRAPH, className="graph", figure={"data": [], "layout": {}},
+            html.Div([dcc.Graph(id=ids.GRAPH, className="graph", figure={"data": [], "layout": {}}, clear_on_unhover=True,
                                config={"scrollZoom": True, "displaylogo": False,
                                        "toImageButtonOptions": {"format": "png", "filename": "projection"}}),
                      html.Div(id=ids.HOVER_LABEL, className="hover-label")],

@@ -306,3 +306,20 @@ def test_sprite_thumbnails_show_for_the_selected_point_and_its_neighbours(dash_d
     until(lambda: dash_duo.driver.execute_script(loaded, "#point-card img.card-thumb") == 1, 30)
     until(lambda: dash_duo.driver.execute_script(loaded, "#neighbor-list img.thumb") == 100, 30)
     assert console_errors(dash_duo) == []
+
+
+def test_hovering_a_point_shows_its_thumbnail(dash_duo, projector_app):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    open_app(dash_duo, projector_app)
+    x, y = dash_duo.driver.execute_script("""
+        const g=document.querySelector('#scatter .js-plotly-plot'); const L=g._fullLayout; const t=g._fullData[0];
+        return [L.xaxis.l2p(t.x[40]), L.yaxis.l2p(t.y[40])];""")
+    layer = dash_duo.driver.find_element(By.CSS_SELECTOR, "#scatter .nsewdrag")
+    ActionChains(dash_duo.driver).move_to_element_with_offset(layer, int(x), int(y)).pause(0.3) \
+        .move_by_offset(1, 0).perform()
+    until(lambda: dash_duo.driver.execute_script(
+        "const i=document.querySelector('#hover-label img.hover-thumb'); return !!(i && i.complete && i.naturalWidth === 24);"),
+        30, msg="no thumbnail for the hovered point")
+    assert console_errors(dash_duo) == []
