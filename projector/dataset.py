@@ -26,8 +26,6 @@ class Sprite:
         """Point ``index``'s thumbnail as PNG bytes (``sheet``: the decoded image, when the caller keeps one)."""
         import io
 
-        from PIL import Image
-
         im = sheet if sheet is not None else self.decoded()
         w, h = self.tile
         per_row = max(1, im.size[0] // w)
