@@ -5,6 +5,7 @@
   const TARGETS = {
     "upload-vectors-file": {store: "staged-vectors", label: "upload-vectors-name", bar: "upload-vectors-progress"},
     "upload-metadata-file": {store: "staged-metadata", label: "upload-metadata-name", bar: "upload-metadata-progress"},
+    "upload-sprite-file": {store: "staged-sprite", label: "upload-sprite-name", bar: "upload-sprite-progress"},
   };
   const running = {};
 

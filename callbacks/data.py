@@ -21,7 +21,8 @@ def dataset_options() -> list[dict]:
             for m in services.store().list()]
 
 
-def load_staged(vectors: dict | None, metadata: dict | None, dim, name) -> tuple[str, list[str]]:
+def load_staged(vectors: dict | None, metadata: dict | None, dim, name, sprite: dict | None = None,
+                sprite_dim=None) -> tuple[str, list[str]]:
     """Parse staged uploads, add the data set to the store; returns (id, warnings)."""
     vpath = staged_path(vectors)
     if vpath is None:
@@ -35,7 +36,16 @@ def load_staged(vectors: dict | None, metadata: dict | None, dim, name) -> tuple
             raise projector.DataError("a .bytes file holds raw float32 values: enter its dimension D and press Load.")
         shape = (None, int(dim))
     ds = projector.load_dataset(vpath, mpath, name=(name or "").strip() or vpath.stem, shape=shape)
-    staged_dirs = [staged_path(h).parent for h in (vectors, metadata) if staged_path(h)]
+    if sprite:
+        spath = staged_path(sprite)
+        if spath is None:
+            raise projector.DataError("the sprite upload is gone from the server; upload it again.")
+        if not sprite_dim or not all(sprite_dim):
+            raise projector.DataError("a sprite needs its thumbnail width and height in pixels: enter both and press Load.")
+        ds.sprite, warning = projector.read_sprite(spath, tuple(int(v) for v in sprite_dim), ds.num_points)
+        if warning:
+            ds.warnings.append(warning[0].upper() + warning[1:])
+    staged_dirs = [staged_path(h).parent for h in (vectors, metadata, sprite) if staged_path(h)]
     services.store().add(ds, adopt=vpath)  # the upload's file moves into the store: no second copy
     for folder in staged_dirs:
         shutil.rmtree(folder, ignore_errors=True)
@@ -46,10 +56,12 @@ def load_staged(vectors: dict | None, metadata: dict | None, dim, name) -> tuple
           Output(ids.DATA_MESSAGE, "className"),
           Input(ids.LOAD, "n_clicks"),
           State(ids.STAGED_VECTORS, "data"), State(ids.STAGED_METADATA, "data"), State(ids.BYTES_DIM, "value"),
+          State(ids.STAGED_SPRITE, "data"), State(ids.SPRITE_WIDTH, "value"), State(ids.SPRITE_HEIGHT, "value"),
           State(ids.UPLOAD_NAME, "value"), prevent_initial_call=True)
-def on_load(_, vectors, metadata, dim, name):
+def on_load(_, vectors, metadata, dim, sprite, sprite_width, sprite_height, name):
     try:
-        dataset_id, warnings = load_staged(vectors, metadata, dim, name)
+        dataset_id, warnings = load_staged(vectors, metadata, dim, name, sprite,
+                                           (sprite_width, sprite_height) if sprite else None)
     except projector.DataError as exc:
         return no_update, no_update, str(exc), "message"
     ds = services.store().get(dataset_id)

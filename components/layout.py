@@ -34,6 +34,14 @@ def data_panel(dataset_options: list[dict], dataset_value: str | None):
                    html.Div(className="file-slot", **{"data-input-id": ids.UPLOAD_METADATA})),
             html.Progress(id=ids.UPLOAD_METADATA_PROGRESS, value="0", max="1", className="progress"),
             html.Div(id=ids.UPLOAD_METADATA_NAME, className="hint"),
+            _field("Sprite .png (optional: one thumbnail per point, row-major)",
+                   html.Div(className="file-slot", **{"data-input-id": ids.UPLOAD_SPRITE})),
+            html.Progress(id=ids.UPLOAD_SPRITE_PROGRESS, value="0", max="1", className="progress"),
+            html.Div(id=ids.UPLOAD_SPRITE_NAME, className="hint"),
+            html.Div([_field("Thumbnail width", dcc.Input(id=ids.SPRITE_WIDTH, type="number", min=1, step=1,
+                                                         placeholder="px")),
+                      _field("height", dcc.Input(id=ids.SPRITE_HEIGHT, type="number", min=1, step=1,
+                                                 placeholder="px"))], className="row2"),
             _field("Dimension D (for .bytes)", dcc.Input(id=ids.BYTES_DIM, type="number", min=2, step=1,
                                                          placeholder="e.g. 200")),
             _field("Name", dcc.Input(id=ids.UPLOAD_NAME, type="text", placeholder="optional")),
@@ -155,7 +163,7 @@ def inspector_panel():
 def page(dataset_options: list[dict], dataset_value: str | None):
     stores = [dcc.Store(id=i) for i in (ids.CURRENT_VIEW, ids.PLANNED_VIEW, ids.JOB, ids.JOB_RESULT, ids.FRAME,
                                          ids.SUBSET, ids.SELECTION, ids.STAGED_VECTORS,
-                                         ids.STAGED_METADATA)]
+                                         ids.STAGED_METADATA, ids.STAGED_SPRITE)]
     return html.Div([
         *stores,
         html.Header([html.H1("Embedding Projector"), html.Div(id=ids.STATUS, className="status", role="status")]),

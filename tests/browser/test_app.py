@@ -23,7 +23,7 @@ def open_tab(dash_duo, name):
     dash_duo.find_element(f"#projection-tabs .tab:nth-child({TABS[name]})").click()
 
 
-def upload(dash_duo, vectors, metadata=None):
+def upload(dash_duo, vectors, metadata=None, sprite=None, tile=None):
     """Choose files in the Data panel's upload boxes and press Load."""
     if not dash_duo.find_element("#data-panel details").get_attribute("open"):
         dash_duo.find_element("#data-panel details summary").click()
@@ -32,6 +32,11 @@ def upload(dash_duo, vectors, metadata=None):
     if metadata is not None:
         dash_duo.find_element("#upload-metadata-file").send_keys(str(metadata))
         wait_text(dash_duo, "#upload-metadata-name", f"{metadata.name} (")
+    if sprite is not None:
+        dash_duo.find_element("#upload-sprite-file").send_keys(str(sprite))
+        wait_text(dash_duo, "#upload-sprite-name", f"{sprite.name} (")
+        set_input(dash_duo, "#sprite-width", tile[0])
+        set_input(dash_duo, "#sprite-height", tile[1])
     dash_duo.find_element("#load-upload").click()
 
 
@@ -322,4 +327,21 @@ def test_hovering_a_point_shows_its_thumbnail(dash_duo, projector_app):
     until(lambda: dash_duo.driver.execute_script(
         "const i=document.querySelector('#hover-label img.hover-thumb'); return !!(i && i.complete && i.naturalWidth === 24);"),
         30, msg="no thumbnail for the hovered point")
+    assert console_errors(dash_duo) == []
+
+
+def test_an_uploaded_sprite_gives_the_points_thumbnails(dash_duo, projector_app, tmp_path):
+    from PIL import Image
+
+    X = np.random.default_rng(8).normal(size=(30, 4)).astype(np.float32)
+    np.save(tmp_path / "pics.npy", X)
+    Image.new("RGB", (60, 50), (20, 120, 200)).save(tmp_path / "pics.png")  # 6 × 5 tiles of 10 × 10
+    open_app(dash_duo, projector_app)
+    upload(dash_duo, tmp_path / "pics.npy", sprite=tmp_path / "pics.png", tile=(10, 10))
+    wait_text(dash_duo, "#data-message", "Loaded pics: 30 points")
+    wait_points(dash_duo, 30)
+    click_point(dash_duo, 4)
+    until(lambda: dash_duo.driver.execute_script(
+        "const i=document.querySelector('#point-card img.card-thumb'); return !!(i && i.complete && i.naturalWidth === 10);"),
+        30, msg="no thumbnail for the uploaded sprite")
     assert console_errors(dash_duo) == []

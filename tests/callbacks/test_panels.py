@@ -164,3 +164,25 @@ def test_the_status_line_says_when_every_point_of_a_large_set_is_drawn_in_3d(dat
     big = {"dims": 3, "n": 600_000, "subset": None}
     assert status(big, None, ds.id).endswith("all 600,000 points drawn in 3D (2D is faster)")
     assert "drawn in 3D" not in status(dict(big, dims=2), None, ds.id)
+
+
+def test_a_staged_sprite_joins_the_data_set_or_says_what_is_wrong(data_dir, tmp_path):
+    import io
+
+    from PIL import Image
+
+    X = np.random.default_rng(5).normal(size=(6, 3)).astype(np.float32)
+    np.save(tmp_path / "v.npy", X)
+    buf = io.BytesIO()
+    Image.new("RGB", (30, 20), (0, 90, 0)).save(buf, format="PNG")  # 3 × 2 tiles of 10 × 10
+    vec = stage_upload((tmp_path / "v.npy").read_bytes(), "v.npy", chunk=1000)
+    png = stage_upload(buf.getvalue(), "s.png", chunk=1000)
+    with pytest.raises(projector.DataError, match="thumbnail width and height"):
+        load_staged(vec, None, None, "pics", png, (None, 10))
+    dataset_id, warnings = load_staged(vec, None, None, "pics", png, (10, 10))
+    assert warnings == [] and services.store().get(dataset_id).sprite.tile == (10, 10)
+    vec = stage_upload((tmp_path / "v.npy").read_bytes(), "v.npy", chunk=1000)
+    png = stage_upload(buf.getvalue(), "s.png", chunk=1000)
+    _, warnings = load_staged(vec, None, None, "pics2", png, (20, 20))  # 1 × 1 tile for 6 points
+    assert warnings == ["The sprite s.png holds 1 thumbnails of 20×20 px but there are 6 points; "
+                        "the data set loads without images."]
