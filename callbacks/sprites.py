@@ -2,20 +2,12 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from flask import Response, abort
 
 from . import services
 
 DATASET_ID = re.compile(r"^[0-9a-f]{8,64}$")
-
-
-@lru_cache(maxsize=4)
-def _sheet(dataset_id: str):
-    """The decoded sheet of a data set (a few recent ones stay decoded)."""
-    sprite = services.store().get(dataset_id).sprite
-    return None if sprite is None else (sprite, sprite.decoded())
 
 
 def thumbnail_url(dataset_id: str, index: int) -> str:
@@ -28,12 +20,11 @@ def register_routes(server) -> None:
         # Ids come from clients: only the store's own ids name a folder, anything else is 404.
         if not DATASET_ID.match(dataset_id) or dataset_id not in services.store():
             abort(404)
-        found = _sheet(dataset_id)
-        if found is None:
+        sprite = services.store().get(dataset_id).sprite  # the store keeps it, decoded once
+        if sprite is None:
             abort(404)
-        sprite, sheet = found
         try:
-            png = sprite.thumbnail(index, sheet)
+            png = sprite.thumbnail(index)
         except IndexError:
             abort(404)
         return Response(png, mimetype="image/png", headers={"Cache-Control": "max-age=86400"})

@@ -16,17 +16,23 @@ HASH_CHUNK_ROWS = 65_536
 BLOCK_BYTES = 16 << 20   # blocks of rows computed on at a time: big enough for BLAS, small next to the data
 
 
+def block_rows(dim: int) -> int:
+    """How many float32 rows of ``dim`` values make one block of about BLOCK_BYTES."""
+    return max(256, BLOCK_BYTES // (4 * max(1, int(dim))))
+
+
 @dataclass
 class Sprite:
     """A sprite sheet: PNG bytes holding row-major thumbnails of ``tile`` = (width, height) pixels."""
     png: bytes
     tile: tuple[int, int]
+    _image: object = field(default=None, repr=False, compare=False)
 
-    def thumbnail(self, index: int, sheet=None) -> bytes:
-        """Point ``index``'s thumbnail as PNG bytes (``sheet``: the decoded image, when the caller keeps one)."""
+    def thumbnail(self, index: int) -> bytes:
+        """Point ``index``'s thumbnail as PNG bytes."""
         import io
 
-        im = sheet if sheet is not None else self.decoded()
+        im = self.decoded()
         w, h = self.tile
         per_row = max(1, im.size[0] // w)
         x, y = (index % per_row) * w, (index // per_row) * h
@@ -37,14 +43,17 @@ class Sprite:
         return out.getvalue()
 
     def decoded(self):
-        import io
+        """The sheet as a decoded image, decoded once (a stored data set keeps its Sprite)."""
+        if self._image is None:
+            import io
 
-        from PIL import Image
+            from PIL import Image
 
-        Image.MAX_IMAGE_PIXELS = None  # sheets beyond 8192² are expected; the tile count was checked on load
-        im = Image.open(io.BytesIO(self.png))
-        im.load()
-        return im
+            Image.MAX_IMAGE_PIXELS = None  # sheets beyond 8192² are expected; the tile count was checked on load
+            im = Image.open(io.BytesIO(self.png))
+            im.load()
+            self._image = im
+        return self._image
 
 
 @dataclass(eq=False)
@@ -87,7 +96,7 @@ class Dataset:
         """(centroid float64, each row's distance to it float32): spherizing without a spherized copy."""
         if "sphere" not in self._derived:
             X = self.vectors
-            step = max(256, BLOCK_BYTES // (4 * self.dim))
+            step = block_rows(self.dim)
             centroid = np.zeros(self.dim, dtype=np.float64)
             for s in range(0, self.num_points, step):
                 centroid += np.asarray(X[s:s + step], dtype=np.float32).sum(axis=0, dtype=np.float64)
@@ -155,7 +164,7 @@ class Rows:
 
     def blocks(self, size: int | None = None):
         """(start, float32 block) pairs covering every row in order, ~16 MB per block by default."""
-        size = size or max(256, BLOCK_BYTES // (4 * max(1, self.shape[1])))
+        size = size or block_rows(self.shape[1])
         for s in range(0, self.shape[0], size):
             yield s, self[s:min(self.shape[0], s + size)]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .dataset import Rows
+from .dataset import Rows, block_rows
 from .errors import Cancelled, DataError
 from .search import search
 
@@ -166,8 +166,9 @@ def exact_pca(X, n_components: int, in_memory_max: int = PCA_IN_MEMORY_MAX):
         pca = PCA(n_components=k, svd_solver="auto")
         scores = pca.fit_transform(np.asarray(X, dtype=np.float32))
         return scores.astype(np.float32), [float(r) for r in pca.explained_variance_ratio_]
+    step = block_rows(d)
     blocks = X.blocks if isinstance(X, Rows) else (
-        lambda: ((s, np.asarray(X[s:s + 65_536], dtype=np.float32)) for s in range(0, n, 65_536)))
+        lambda: ((s, np.asarray(X[s:s + step], dtype=np.float32)) for s in range(0, n, step)))
     mean = np.zeros(d, dtype=np.float64)
     for _, block in blocks():
         mean += block.sum(axis=0, dtype=np.float64)
@@ -233,7 +234,7 @@ def _tsne(dataset, X, dims, params, subset, progress, stop):
     if stop():
         raise Cancelled()
     init = initialization.pca(Xr, n_components=dims, random_state=params["seed"], verbose=False)
-    aff.P = aff.P.astype(np.float32)  # the attraction kernel streams P every iteration: half the bytes
+    aff.P = aff.P.astype(np.float32)  # halves P's memory (37.6M values, 150 MB saved, at 100k points)
     gradient = "fft" if dims == 2 and n >= TSNE_FFT_MIN_POINTS else "bh"
     objective = tsne_fast.fft_objective if gradient == "fft" else tsne_fast.bh_objective
     emb = TSNEEmbedding(init, aff, n_jobs=n_jobs, negative_gradient_method=objective, theta=TSNE_THETA,

@@ -50,7 +50,7 @@ class DatasetStore:
         target = self._dir(dataset.id)
         if (target / "manifest.json").exists():
             if dataset.sprite is not None:
-                self._add_sprite(target, dataset.sprite)
+                self._add_sprite(dataset.id, dataset.sprite)
             return dataset.id
         work = Path(tempfile.mkdtemp(prefix="add-", dir=self._tmp))
         try:
@@ -80,8 +80,10 @@ class DatasetStore:
             shutil.rmtree(work, ignore_errors=True)
         return dataset.id
 
-    def _add_sprite(self, target: Path, sprite) -> None:
-        """Give a stored data set that has no images the sprite it now comes with (atomic file swaps)."""
+    def _add_sprite(self, dataset_id: str, sprite) -> None:
+        """Give a stored data set that has no images the sprite it now comes with (atomic file swaps),
+        in the copy already loaded too."""
+        target = self._dir(dataset_id)
         manifest = json.loads((target / "manifest.json").read_text())
         if manifest.get("sprite_tile"):
             return
@@ -90,6 +92,8 @@ class DatasetStore:
             tmp = target / f".{name}.tmp"
             tmp.write_bytes(data)
             os.replace(tmp, target / name)
+        if dataset_id in self._loaded:
+            self._loaded[dataset_id].sprite = sprite
 
     def get(self, dataset_id: str) -> Dataset:
         """The stored data set, vectors memory-mapped; kept open for later calls."""

@@ -42,6 +42,7 @@ def test_thumbnails_are_served_by_data_set_id_and_a_sprite_joins_a_stored_set(da
     X = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
     ds = projector.load_dataset(X, name="pics")
     services.store().add(ds)  # stored first without images
+    assert services.store().get(ds.id).sprite is None  # and loaded: the loaded copy gets the sprite too
     ds.sprite, _ = projector.read_sprite(sheet(tmp_path / "s.png", 30, per_row=6), (10, 10), 30)
     services.store().add(ds)  # the same data with its sprite: the stored set gets it
     assert services.store().get(ds.id).sprite is not None
