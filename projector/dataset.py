@@ -42,6 +42,15 @@ class Sprite:
         im.crop((x, y, x + w, y + h)).save(out, format="PNG")
         return out.getvalue()
 
+    def data_uri(self, index: int) -> str:
+        """Point ``index``'s thumbnail as a ``data:image/png`` URI, made once per point."""
+        uris = self.__dict__.setdefault("_uris", {})
+        if index not in uris:
+            import base64
+
+            uris[index] = "data:image/png;base64," + base64.b64encode(self.thumbnail(index)).decode("ascii")
+        return uris[index]
+
     def decoded(self):
         """The sheet as a decoded image, decoded once (a stored data set keeps its Sprite)."""
         if self._image is None:
@@ -70,6 +79,14 @@ class Dataset:
     sprite: Sprite | None = None
     _id: str | None = None
     _derived: dict = field(default_factory=dict, repr=False)
+    metadata_version: int = 0   # 0: the metadata as loaded; each tag edit in the store adds one
+
+    def with_metadata(self, frame: pd.DataFrame, version: int) -> "Dataset":
+        """The same vectors (and id) with another version of the metadata; what only the vectors
+        determine (centroid, radii, norms) is kept, what the labels determine is not."""
+        keep = {k: v for k, v in self._derived.items() if k in ("sphere", "norms")}
+        return Dataset(vectors=self.vectors, metadata=frame, name=self.name, warnings=list(self.warnings),
+                       sprite=self.sprite, _id=self.id, _derived=keep, metadata_version=int(version))
 
     @property
     def num_points(self) -> int:

@@ -119,6 +119,8 @@ def project(dataset, method: str, *, dims: int = 2, subset=None, params: dict | 
 
     # PCA computes all 10 components once; the axes are picked from them, so changing axes is free.
     key_params = {} if method == "pca" else used
+    if method == "custom" and getattr(dataset, "metadata_version", 0):
+        key_params = {**used, "metadata_version": dataset.metadata_version}  # the axes come from the labels
     key_dims = PCA_COMPONENTS if method == "pca" else dims
     key = cache.key(dataset.id, method, key_dims, key_params, subset_idx, spherize) if cache else None
     hit = cache.get(key) if cache else None

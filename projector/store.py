@@ -1,6 +1,7 @@
 """A content-addressed data-set store on disk that survives restarts."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -14,8 +15,11 @@ import pandas as pd
 
 from .dataset import Dataset, Sprite
 from .errors import DataError
+from .formats import column_as_text, write_metadata_tsv
 
 _ID_RE = re.compile(r"^[0-9a-f]{8,64}$")
+TAG_COLUMN_MAX = 100     # characters in a column name a tag creates
+TAG_VALUE_MAX = 1000     # characters in a tag value
 
 
 class DatasetStore:
@@ -33,6 +37,7 @@ class DatasetStore:
         self._sets.mkdir(parents=True, exist_ok=True)
         self._tmp.mkdir(parents=True, exist_ok=True)
         self._loaded: dict[str, Dataset] = {}
+        self._stamps: dict[str, int] = {}   # manifest mtime of each loaded set: another process may tag it
 
     def _dir(self, dataset_id: str) -> Path:
         if not isinstance(dataset_id, str) or not _ID_RE.match(dataset_id):
@@ -96,24 +101,91 @@ class DatasetStore:
             self._loaded[dataset_id].sprite = sprite
 
     def get(self, dataset_id: str) -> Dataset:
-        """The stored data set, vectors memory-mapped; kept open for later calls."""
-        if dataset_id in self._loaded:
-            return self._loaded[dataset_id]
+        """The stored data set, vectors memory-mapped; kept open for later calls (and brought up to
+        date when another process has tagged it since)."""
         d = self._dir(dataset_id)
         manifest_path = d / "manifest.json"
-        if not manifest_path.exists():
+        try:
+            stamp = manifest_path.stat().st_mtime_ns
+        except OSError:
+            self._loaded.pop(dataset_id, None)
             raise DataError(f"data set {dataset_id} is not in the store (it may have been deleted); "
-                            "pick another or upload it again.")
+                            "pick another or upload it again.") from None
+        loaded = self._loaded.get(dataset_id)
+        if loaded is not None and self._stamps.get(dataset_id) == stamp:
+            return loaded
         manifest = json.loads(manifest_path.read_text())
-        vectors = np.load(d / "vectors.npy", mmap_mode="r", allow_pickle=False)
-        frame = _read_stored_metadata(d / "metadata.tsv", manifest, vectors.shape[0])
-        sprite = None
-        if (d / "sprite.png").exists() and manifest.get("sprite_tile"):
-            sprite = Sprite(png=(d / "sprite.png").read_bytes(), tile=tuple(manifest["sprite_tile"]))
-        ds = Dataset(vectors=vectors, metadata=frame, name=manifest["name"],
-                     warnings=manifest.get("warnings", []), sprite=sprite, _id=manifest["id"])
+        if loaded is not None and manifest.get("metadata_version", 0) != loaded.metadata_version:
+            frame = _read_stored_metadata(d / manifest.get("metadata_file", "metadata.tsv"), manifest, loaded.num_points)
+            ds = loaded.with_metadata(frame, manifest.get("metadata_version", 0))
+        elif loaded is not None:
+            ds = loaded
+        else:
+            vectors = np.load(d / "vectors.npy", mmap_mode="r", allow_pickle=False)
+            frame = _read_stored_metadata(d / manifest.get("metadata_file", "metadata.tsv"), manifest, vectors.shape[0])
+            ds = Dataset(vectors=vectors, metadata=frame, name=manifest["name"], warnings=manifest.get("warnings", []),
+                         _id=manifest["id"], metadata_version=manifest.get("metadata_version", 0))
+        if ds.sprite is None and (d / "sprite.png").exists() and manifest.get("sprite_tile"):
+            ds.sprite = Sprite(png=(d / "sprite.png").read_bytes(), tile=tuple(manifest["sprite_tile"]))
         self._loaded[dataset_id] = ds
+        self._stamps[dataset_id] = stamp
         return ds
+
+    def tag(self, dataset_id: str, column: str, value: str, points) -> Dataset:
+        """Set ``column`` (made if new) to ``value`` for ``points`` and keep the result as the next
+        version of the metadata (``metadata.v<N>.tsv``); the uploaded metadata is never rewritten.
+
+        Returns the data set with the new metadata. A numeric column stays numeric when ``value``
+        is a number; otherwise it becomes text.
+        """
+        column, value = str(column or "").strip(), str(value if value is not None else "").strip()
+        if not column:
+            raise DataError("name the column to tag (an existing one or a new one).")
+        if len(column) > TAG_COLUMN_MAX or len(value) > TAG_VALUE_MAX:
+            raise DataError(f"a tag's column name may have at most {TAG_COLUMN_MAX} characters and its value "
+                            f"at most {TAG_VALUE_MAX}; shorten it.")
+        if any(ch in column + value for ch in "\t\r\n"):
+            raise DataError("a tag cannot contain tabs or line breaks; type it on one line.")
+        d = self._dir(dataset_id)
+        with open(d / ".lock", "a") as lock:  # two people tagging at once each get their own version
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            ds = self.get(dataset_id)
+            idx = np.unique(np.asarray(list(points), dtype=np.int64))
+            if not len(idx):
+                raise DataError("select points to tag first (click a point, search or lasso).")
+            if idx[0] < 0 or idx[-1] >= ds.num_points:
+                raise DataError("the points to tag are not all in this data set; select them again.")
+            frame = ds.metadata.copy()
+            number = _as_number(value)
+            if column in frame.columns and pd.api.types.is_numeric_dtype(frame[column]) and number is not None:
+                values = frame[column].to_numpy(dtype=np.float64, copy=True)
+                values[idx] = number
+                frame[column] = pd.array(values, dtype="float64")
+            else:
+                texts = column_as_text(frame[column]) if column in frame.columns else [""] * ds.num_points
+                for i in idx:
+                    texts[i] = value
+                frame[column] = pd.array([t if t != "" else None for t in texts], dtype=object)
+            manifest = json.loads((d / "manifest.json").read_text())
+            version = int(manifest.get("metadata_version", 0)) + 1
+            name = f"metadata.v{version}.tsv"
+            tmp = d / f".{name}.tmp"
+            tmp.write_bytes(write_metadata_tsv(frame))
+            os.replace(tmp, d / name)
+            numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+            history = manifest.get("metadata_history", []) + [
+                {"version": version, "column": column, "value": value, "points": int(len(idx)), "time": time.time()}]
+            manifest.update(columns=list(map(str, frame.columns)), numeric_columns=numeric, metadata_version=version,
+                            metadata_file=name, metadata_history=history)
+            tmp = d / ".manifest.json.tmp"
+            tmp.write_text(json.dumps(manifest, indent=1))
+            os.replace(tmp, d / "manifest.json")
+            return self.get(dataset_id)
+
+    def metadata_file(self, dataset_id: str) -> Path:
+        """The stored metadata TSV of the data set's current version."""
+        manifest = json.loads((self._dir(dataset_id) / "manifest.json").read_text())
+        return self._dir(dataset_id) / manifest.get("metadata_file", "metadata.tsv")
 
     def __contains__(self, dataset_id) -> bool:
         try:
@@ -139,6 +211,14 @@ class DatasetStore:
         os.rename(d, trash / dataset_id)
         self._loaded.pop(dataset_id, None)
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def _as_number(text: str):
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if np.isfinite(number) else None
 
 
 def _write_vectors(path: Path, vectors: np.ndarray) -> None:

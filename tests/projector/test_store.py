@@ -7,6 +7,7 @@ import pytest
 
 import projector
 from projector import DataError, DatasetStore, ResultCache
+from projector.formats import column_as_text
 
 
 def make(n=50, d=6, seed=0, labels=None):
@@ -79,3 +80,59 @@ def test_an_upload_already_stored_as_float32_is_moved_not_copied(tmp_path):
         kept[name] = (tmp_path / f"{name}.npy").exists()
         store.delete(dataset_id)
     assert kept == {"f32": False, "f64": True, "fortran": True}
+
+
+def test_tagging_keeps_each_edit_as_a_new_metadata_version(tmp_path):
+    store = DatasetStore(tmp_path)
+    ds = make(n=20)
+    store.add(ds)
+    original = (tmp_path / "datasets" / ds.id / "metadata.tsv").read_bytes()
+    other_process = DatasetStore(tmp_path)
+    assert other_process.get(ds.id).metadata_version == 0
+
+    tagged = store.tag(ds.id, "topic", "politics", [3, 1, 3])
+    assert tagged.id == ds.id and tagged.metadata_version == 1
+    assert column_as_text(tagged.metadata["topic"])[:4] == ["", "politics", "", "politics"]
+    tagged = store.tag(ds.id, "score", "99", [0])          # a numeric column stays numeric
+    assert tagged.metadata["score"].dtype == np.float64 and tagged.metadata["score"][0] == 99
+    tagged = store.tag(ds.id, "score", "high", [1])        # text turns it into text, values kept as typed
+    assert tagged.metadata["score"][0] == "99" and tagged.metadata["score"][1] == "high"
+    assert tagged.metadata_version == 3
+
+    # the upload's metadata file is never rewritten; every version stays on disk
+    folder = tmp_path / "datasets" / ds.id
+    assert (folder / "metadata.tsv").read_bytes() == original
+    assert sorted(p.name for p in folder.glob("metadata.v*.tsv")) == [f"metadata.v{i}.tsv" for i in (1, 2, 3)]
+    assert store.metadata_file(ds.id).name == "metadata.v3.tsv"
+    # a process that loaded the set before sees the edit (the vectors stay mapped, not re-read)
+    seen = other_process.get(ds.id)
+    assert seen.metadata_version == 3 and seen.metadata["topic"][1] == "politics"
+    assert DatasetStore(tmp_path).get(ds.id).metadata["score"][1] == "high"   # and after a restart
+
+
+def test_tags_that_cannot_be_kept_say_why(tmp_path):
+    store = DatasetStore(tmp_path)
+    ds = make(n=5)
+    store.add(ds)
+    for column, value, points, message in [("", "x", [0], "name the column"),
+                                           ("topic", "a\tb", [0], "tabs or line breaks"),
+                                           ("topic", "x", [], "select points"),
+                                           ("topic", "x", [7], "not all in this data set"),
+                                           ("t" * 101, "x", [0], "at most 100")]:
+        with pytest.raises(DataError, match=message):
+            store.tag(ds.id, column, value, points)
+    assert store.get(ds.id).metadata_version == 0
+
+
+def test_custom_projections_are_cached_per_metadata_version(tmp_path):
+    store, cache = DatasetStore(tmp_path / "s"), ResultCache(tmp_path / "c")
+    ds = make(n=30, d=5)
+    store.add(ds)
+    params = {"left": "^bad$", "right": "^good$", "regex": True, "column": "word"}
+    tagged = store.tag(ds.id, "word", "bad", [0, 1])
+    tagged = store.tag(ds.id, "word", "good", [2, 3])
+    first = projector.project(tagged, "custom", params=params, cache=cache)
+    tagged = store.tag(ds.id, "word", "good", [4, 5, 6])
+    assert projector.project(tagged, "custom", params=params, cache=cache, only_cached=True) is None
+    second = projector.project(tagged, "custom", params=params, cache=cache)
+    assert second.info["matches"]["right"] == 5 and first.info["matches"]["right"] == 2
