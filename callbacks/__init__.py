@@ -1,2 +1,2 @@
 """Callbacks, one module per panel; importing this package registers them with Dash's global registry."""
-from . import data, exports, inspector, projection  # noqa: F401
+from . import bookmarks, data, exports, inspector, projection, sprites, tags  # noqa: F401

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import shutil
 
-from dash import Input, Output, Patch, State, callback, html, no_update
+from dash import Input, Output, Patch, State, callback, ctx, html, no_update
 
 import projector
 from components import ids
 
-from . import services
+from . import bookmarks, services
 from .staging import staged_path
 from .figures import HOVER_TEXT_MAX, MAX_CATEGORIES, colour_scheme, hover_texts
 from .views import empty_selection
@@ -78,25 +78,74 @@ def default_colour_column(ds) -> str | None:
     return None
 
 
-@callback(Output(ids.COLOR_BY, "options"), Output(ids.COLOR_BY, "value"),
-          Output(ids.LABEL_BY, "options"), Output(ids.LABEL_BY, "value"),
-          Output(ids.SEARCH_COLUMN, "options"), Output(ids.SEARCH_COLUMN, "value"),
-          Output(ids.CUSTOM_COLUMN, "options"), Output(ids.CUSTOM_COLUMN, "value"),
-          Output(ids.SPHERIZE, "value"), Output(ids.RAW_TAB, "disabled"), Output(ids.TSNE_PERPLEXITY, "value"),
-          Output(ids.DATASET_INFO, "children"), Output(ids.SUBSET, "data"), Output(ids.SELECTION, "data"),
-          Input(ids.DATASET, "value"))
-def on_dataset(dataset_id):
+PANEL_OUTPUTS = dict(
+    colour_options=Output(ids.COLOR_BY, "options"), colour=Output(ids.COLOR_BY, "value"),
+    label_options=Output(ids.LABEL_BY, "options"), label=Output(ids.LABEL_BY, "value"),
+    search_column_options=Output(ids.SEARCH_COLUMN, "options"), search_column=Output(ids.SEARCH_COLUMN, "value"),
+    custom_column_options=Output(ids.CUSTOM_COLUMN, "options"), custom_column=Output(ids.CUSTOM_COLUMN, "value"),
+    tag_columns=Output(ids.TAG_COLUMNS, "children"), images=Output(ids.IMAGES, "options"),
+    spherize=Output(ids.SPHERIZE, "value"), raw_disabled=Output(ids.RAW_TAB, "disabled"),
+    perplexity=Output(ids.TSNE_PERPLEXITY, "value"), info=Output(ids.DATASET_INFO, "children"),
+    subset=Output(ids.SUBSET, "data"), selection=Output(ids.SELECTION, "data"),
+    # what a restored bookmark or link sets as well
+    tab=Output(ids.TABS, "value"), pca_x=Output(ids.PCA_X, "value"), pca_y=Output(ids.PCA_Y, "value"),
+    pca_z=Output(ids.PCA_Z, "value"), pca_3d=Output(ids.PCA_3D, "value"), tsne_3d=Output(ids.TSNE_3D, "value"),
+    lr=Output(ids.TSNE_LEARNING_RATE, "value"), iterations=Output(ids.TSNE_ITERATIONS, "value"),
+    umap_3d=Output(ids.UMAP_3D, "value"), umap_neighbors=Output(ids.UMAP_NEIGHBORS, "value"),
+    umap_min_dist=Output(ids.UMAP_MIN_DIST, "value"), left=Output(ids.CUSTOM_LEFT, "value"),
+    right=Output(ids.CUSTOM_RIGHT, "value"), up=Output(ids.CUSTOM_UP, "value"), down=Output(ids.CUSTOM_DOWN, "value"),
+    custom_regex=Output(ids.CUSTOM_REGEX, "value"), raw_3d=Output(ids.RAW_3D, "value"),
+    search=Output(ids.SEARCH, "value"), search_regex=Output(ids.SEARCH_REGEX, "value"),
+    search_scope=Output(ids.SEARCH_SCOPE, "value"), k=Output(ids.NEIGHBOR_COUNT, "value"),
+    metric=Output(ids.METRIC, "value"), given=Output(ids.GIVEN, "data"), given_disabled=Output(ids.GIVEN_TAB, "disabled"),
+    given_style=Output(ids.GIVEN_TAB, "style"), given_info=Output(ids.GIVEN_INFO, "children"),
+    camera=Output(ids.CAMERA_TARGET, "data"), message=Output(ids.DATA_MESSAGE, "children", allow_duplicate=True),
+)
+HIDDEN = {"display": "none"}
+
+
+@callback(output=PANEL_OUTPUTS,
+          inputs=dict(dataset_id=Input(ids.DATASET, "value"), restore=Input(ids.RESTORE, "data"),
+                      tab=State(ids.TABS, "value")),
+          prevent_initial_call="initial_duplicate")
+def set_up_panels(dataset_id, restore, tab):
+    """Fill the panels for a data set: its columns and defaults, or every control of a restored view."""
+    out = {k: no_update for k in PANEL_OUTPUTS}
     if not dataset_id:
-        return [], None, [], None, [], None, [], None, [], True, None, "", None, empty_selection()
+        out.update(colour_options=[], colour=None, label_options=[], label=None, search_column_options=[],
+                   search_column=None, custom_column_options=[], custom_column=None, tag_columns=[], spherize=[],
+                   raw_disabled=True, perplexity=None, info="", subset=None, selection=empty_selection())
+        return out
     ds = services.store().get(dataset_id)
     columns = [{"label": str(c), "value": str(c)} for c in ds.metadata.columns]
     label = ds.default_column()
     info = f"{ds.num_points:,} points × {ds.dim} dimensions; {len(ds.metadata.columns)} metadata columns."
     if ds.warnings:
         info = [info, *[html.Div(w) for w in ds.warnings]]
-    return (columns, default_colour_column(ds), columns, label, columns, label, columns, label,
-            ["on"] if ds.dim >= SPHERIZE_MIN_DIM else [], ds.dim > 3,
-            projector.default_perplexity(ds.num_points), info, None, empty_selection())
+    out.update(colour_options=columns, colour=default_colour_column(ds), label_options=columns, label=label,
+               search_column_options=columns, search_column=label, custom_column_options=columns,
+               custom_column=label, tag_columns=[html.Option(value=str(c)) for c in ds.metadata.columns],
+               images=[{"label": " Show images instead of dots", "value": "on", "disabled": ds.sprite is None}],
+               spherize=["on"] if ds.dim >= SPHERIZE_MIN_DIM else [], raw_disabled=ds.dim > 3,
+               perplexity=projector.default_perplexity(ds.num_points), info=info, subset=None,
+               selection=empty_selection(), given=None, given_disabled=True, given_style=HIDDEN)
+    if tab == "given":
+        out["tab"] = "pca"
+    restoring = restore and (not ctx.triggered_id or ids.RESTORE in ctx.triggered_prop_ids.values())
+    if restoring:
+        try:
+            state = services.states().get(restore["state"])
+            if state["dataset"] != dataset_id:
+                raise projector.DataError("the view belongs to another data set; pick it and restore again.")
+            out.update(bookmarks.controls_for(state, ds, restore["state"]))
+        except projector.DataError as exc:
+            out["message"] = f"The view could not be restored: {exc}"
+            return out
+        if state["method"] == "given":
+            out.update(given_disabled=False, given_style={},
+                       given_info=f"Coordinates stored in the bookmark ({state['given'].get('source') or 'saved'}), "
+                                  "drawn as they were saved. The other tabs compute projections here.")
+    return out
 
 
 def legend_items(legend: list[dict]):
@@ -106,8 +155,9 @@ def legend_items(legend: list[dict]):
 
 
 @callback(Output(ids.GRAPH, "figure", allow_duplicate=True), Output(ids.LEGEND, "children", allow_duplicate=True),
-          Input(ids.COLOR_BY, "value"), State(ids.CURRENT_VIEW, "data"), prevent_initial_call=True)
-def on_colour_by(column, view):
+          Input(ids.COLOR_BY, "value"), Input(ids.METADATA_VERSION, "data"), State(ids.CURRENT_VIEW, "data"),
+          prevent_initial_call=True)
+def on_colour_by(column, _version, view):
     """Recolour the drawn points: only marker attributes travel, never coordinates."""
     if not view:
         return no_update, no_update
@@ -122,8 +172,9 @@ def on_colour_by(column, view):
 
 
 @callback(Output(ids.GRAPH, "figure", allow_duplicate=True),
-          Input(ids.LABEL_BY, "value"), State(ids.CURRENT_VIEW, "data"), prevent_initial_call=True)
-def on_label_by(column, view):
+          Input(ids.LABEL_BY, "value"), Input(ids.METADATA_VERSION, "data"), State(ids.CURRENT_VIEW, "data"),
+          prevent_initial_call=True)
+def on_label_by(column, _version, view):
     if not view or view["n"] > HOVER_TEXT_MAX:
         return no_update
     ds = services.store().get(view["dataset"])

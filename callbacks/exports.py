@@ -22,7 +22,7 @@ from .views import highlighted, view_points, visible_neighbors
 ROLE_NAMES = {0: "clicked", 1: "neighbour", 2: "selected"}
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-")[:60] or "projection"
 
 
@@ -65,7 +65,7 @@ def projection_table(view: dict, sep: str = ",") -> tuple[str, str]:
     frame = pd.concat([frame, meta], axis=1)
     ext = "tsv" if sep == "\t" else "csv"
     text = _comment(provenance(view, ds)) + frame.to_csv(sep=sep, index=False, float_format="%.7g")
-    return f"{_slug(ds.name)}-{view['method']}-{view['dims']}d.{ext}", text
+    return f"{slug(ds.name)}-{view['method']}-{view['dims']}d.{ext}", text
 
 
 def list_table(selection: dict, view: dict | None, dataset_id: str, metric: str | None) -> tuple[str, str]:
@@ -85,7 +85,7 @@ def list_table(selection: dict, view: dict | None, dataset_id: str, metric: str 
             "distance": metric if distance else None, "rows": int(len(frame))}
     if view:
         meta["projection"] = provenance(view, ds)
-    return f"{_slug(ds.name)}-selection.csv", _comment(meta) + frame.to_csv(index=False, float_format="%.7g")
+    return f"{slug(ds.name)}-selection.csv", _comment(meta) + frame.to_csv(index=False, float_format="%.7g")
 
 
 def figure_html(view: dict, colour_by, label_by, selection) -> tuple[str, str]:
@@ -101,7 +101,7 @@ def figure_html(view: dict, colour_by, label_by, selection) -> tuple[str, str]:
     fig["layout"] = {**(figure.get("layout") or {}), "title": {"text": title}}
     html = pio.to_html(fig, include_plotlyjs=True, full_html=True, validate=False,
                        config={"scrollZoom": True, "displaylogo": False})
-    return f"{_slug(ds.name)}-{view['method']}-{view['dims']}d.html", html
+    return f"{slug(ds.name)}-{view['method']}-{view['dims']}d.html", html
 
 
 @callback(Output(ids.DOWNLOAD, "data"), Output(ids.EXPORT_MESSAGE, "children"),

@@ -109,6 +109,9 @@ def axis_names(view: dict) -> list[str]:
     if method == "custom":
         p = view["params"]
         return [f"{p['left'] or '?'} → {p['right'] or '?'}", f"{p['down'] or '?'} → {p['up'] or '?'}"]
+    if method == "given":
+        given = list(view["params"].get("axes") or [])[:dims]
+        return given + [f"axis {i + 1}" for i in range(len(given), dims)]
     name = {"tsne": "t-SNE", "umap": "UMAP", "raw": "dimension"}.get(method, method)
     return [f"{name} {i + 1}" for i in range(dims)]
 
@@ -163,3 +166,15 @@ def highlight_trace(coords: np.ndarray, rows: np.ndarray, points: np.ndarray, ro
     if dims == 3:
         out["z"] = typed(coords[rows, 2])
     return out
+
+
+def camera_layout(camera: dict | None, dims: int) -> dict:
+    """Layout updates that put a saved camera back: 2D axis ranges, or a 3D scene camera."""
+    if not camera:
+        return {}
+    if dims == 2 and "x" in camera:
+        return {"xaxis.range": list(camera["x"]), "yaxis.range": list(camera["y"]),
+                "xaxis.autorange": False, "yaxis.autorange": False}
+    if dims == 3 and "scene" in camera:
+        return {"scene.camera": camera["scene"]}
+    return {}

@@ -85,12 +85,16 @@ def search_selection(dataset_id, subset_id, selection, query, regex, column, sco
 def search(query, regex, column, scope, selection, dataset_id, subset_id):
     if not dataset_id or (ctx.triggered_id != ids.SEARCH and not query):
         return no_update, no_update, no_update
+    asked = {"query": query or "", "regex": bool(regex), "column": column, "scope": scope}
+    if query and (selection or {}).get("search") == asked:
+        return no_update, no_update, no_update  # a restored view: its selection is this search's result
     try:
         new = search_selection(dataset_id, subset_id, selection, query or "", regex, column, scope)
     except projector.DataError as exc:
         return no_update, str(exc), "message"
     if not query:
         return new, "", "message"
+    new["search"] = asked
     n = len(new["points"])
     where = {"neighbors": " among the neighbours shown", "selection": " in the selection"}.get(scope, "")
     return new, f"{n:,} match{'es' if n != 1 else ''}{where}.", "message ok"
@@ -123,7 +127,7 @@ def show_all(_):
     return None
 
 
-@callback(Output(ids.SELECTION, "data", allow_duplicate=True), Output(ids.SEARCH, "value"),
+@callback(Output(ids.SELECTION, "data", allow_duplicate=True), Output(ids.SEARCH, "value", allow_duplicate=True),
           Input(ids.CLEAR, "n_clicks"), prevent_initial_call=True)
 def clear(_):
     return empty_selection(), ""
@@ -173,9 +177,9 @@ def _row(index: int, label: str, distance: float | None, scale: float, thumb: st
 
 @callback(Output(ids.POINT_CARD, "children"), Output(ids.NEIGHBOR_LIST, "children"),
           Output(ids.RESULT_LIST, "children"),
-          Input(ids.SELECTION, "data"), Input(ids.LABEL_BY, "value"), State(ids.DATASET, "value"),
-          State(ids.METRIC, "value"))
-def render_inspector(selection, label_by, dataset_id, metric):
+          Input(ids.SELECTION, "data"), Input(ids.LABEL_BY, "value"), Input(ids.METADATA_VERSION, "data"),
+          State(ids.DATASET, "value"), State(ids.METRIC, "value"))
+def render_inspector(selection, label_by, _version, dataset_id, metric):
     if not dataset_id or not selection:
         return None, None, None
     ds = services.store().get(dataset_id)

@@ -17,13 +17,13 @@ from components import ids
 
 from . import services
 from .data import legend_items
-from .figures import HOVER_TEXT_MAX, build_figure, colour_scheme, highlight_trace, hover_texts, typed
-from .views import (AUTO_METHODS, as_view, draw_notice, find_cached, highlighted, projection_request,
+from .figures import (HOVER_TEXT_MAX, build_figure, camera_layout, colour_scheme, highlight_trace, hover_texts,
+                      typed)
+from .views import (AUTO_METHODS, METHOD_NAMES, as_view, draw_notice, find_cached, highlighted, projection_request,
                     rows_in_view, tsne_params, view_points)
 
 PROGRESS_EVERY_S = 0.4     # how often a job reports progress (and a t-SNE frame) to the browser
 FRAME_TTL_S = 600
-METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP", "custom": "Custom", "raw": "Raw"}
 
 
 def _dims(flag) -> int:
@@ -31,9 +31,13 @@ def _dims(flag) -> int:
 
 
 def build_request(dataset_id, subset_id, spherize, tab, pca_axes, pca_3d, tsne_3d, umap_3d, raw_3d, custom,
-                  tsne, umap) -> dict:
-    """The projection the panel asks for, from its controls."""
-    if tab == "pca":
+                  tsne, umap, given=None) -> dict:
+    """The projection the panel asks for, from its controls (``given``: a bookmark's stored coordinates)."""
+    if tab == "given":
+        if not given:
+            raise projector.DataError("there are no stored coordinates to draw; restore a bookmark that has them.")
+        dims, params = int(given["dims"]), {"state": given["state"], "axes": given.get("axes") or []}
+    elif tab == "pca":
         dims = _dims(pca_3d)
         params = {"components": [int(a) for a in pca_axes[:dims]]}
     elif tab == "tsne":
@@ -62,17 +66,18 @@ def build_request(dataset_id, subset_id, spherize, tab, pca_axes, pca_3d, tsne_3
                       run=Input(ids.RUN, "n_clicks"),
                       perplexity=State(ids.TSNE_PERPLEXITY, "value"), lr=State(ids.TSNE_LEARNING_RATE, "value"),
                       iterations=State(ids.TSNE_ITERATIONS, "value"),
-                      neighbors=State(ids.UMAP_NEIGHBORS, "value"), min_dist=State(ids.UMAP_MIN_DIST, "value")),
+                      neighbors=State(ids.UMAP_NEIGHBORS, "value"), min_dist=State(ids.UMAP_MIN_DIST, "value"),
+                      given=State(ids.GIVEN, "data")),
           prevent_initial_call=True)  # the data panel's set-up of a data set triggers the first plan
 def plan_projection(dataset_id, subset_id, spherize, tab, pca_x, pca_y, pca_z, pca_3d, tsne_3d, umap_3d, raw_3d,
-                    left, right, up, down, regex, column, run, perplexity, lr, iterations, neighbors, min_dist):
+                    left, right, up, down, regex, column, run, perplexity, lr, iterations, neighbors, min_dist, given):
     """A cached projection is drawn at once; otherwise cheap methods start a job and t-SNE/UMAP wait for Run."""
     if not dataset_id:
         return no_update, no_update, ""
-    request = build_request(dataset_id, subset_id, spherize, tab, [pca_x or 0, pca_y or 0, pca_z or 0], pca_3d,
-                            tsne_3d, umap_3d, raw_3d, [left, right, up, down, regex, column],
-                            [perplexity, lr, iterations], [neighbors, min_dist])
     try:
+        request = build_request(dataset_id, subset_id, spherize, tab, [pca_x or 0, pca_y or 0, pca_z or 0], pca_3d,
+                                tsne_3d, umap_3d, raw_3d, [left, right, up, down, regex, column],
+                                [perplexity, lr, iterations], [neighbors, min_dist], given)
         hit = find_cached(request)
     except projector.DataError as exc:
         return no_update, no_update, str(exc)
@@ -179,7 +184,7 @@ def _pca_options(info: dict):
 
 def describe(view: dict) -> str:
     text = _describe(view)
-    return text + " From the server's cache." if view.get("cached") and view["method"] != "pca" else text
+    return text + " From the server's cache." if view.get("cached") and view["method"] not in ("pca", "given") else text
 
 
 def _describe(view: dict) -> str:
@@ -193,6 +198,9 @@ def _describe(view: dict) -> str:
                 f"perplexity {view['params']['perplexity']:g}, {view['n']:,} points.")
     if method == "umap":
         return f"UMAP: {view['params']['n_neighbors']} neighbours, min_dist {view['params']['min_dist']:g}, {view['n']:,} points."
+    if method == "given":
+        return (f"{view['n']:,} points drawn where the bookmark stored them ({info.get('source') or 'a bookmark'}); "
+                "pick another tab to compute a projection here.")
     if method == "custom":
         m = info.get("matches", {})
         return " · ".join(f"{k}: {m.get(k, 0):,} matches" for k in ("left", "right", "up", "down"))
@@ -228,8 +236,9 @@ def figure_for(view: dict, colour_by, label_by, selection) -> tuple[dict, list]:
           Output(ids.PROJECTION_MESSAGE, "children", allow_duplicate=True),
           Input(ids.PLANNED_VIEW, "data"), Input(ids.JOB_RESULT, "data"),
           State(ids.COLOR_BY, "value"), State(ids.LABEL_BY, "value"), State(ids.SELECTION, "data"),
-          State(ids.DATASET, "value"), State(ids.SUBSET, "data"), prevent_initial_call=True)
-def draw(planned, result, colour_by, label_by, selection, dataset_id, subset_id):
+          State(ids.DATASET, "value"), State(ids.SUBSET, "data"), State(ids.CAMERA_TARGET, "data"),
+          prevent_initial_call=True)
+def draw(planned, result, colour_by, label_by, selection, dataset_id, subset_id, camera):
     view = planned if ctx.triggered_id == ids.PLANNED_VIEW else result
     skip = [no_update] * 9
     if not view:
@@ -242,6 +251,11 @@ def draw(planned, result, colour_by, label_by, selection, dataset_id, subset_id)
         fig, legend = figure_for(view, colour_by, label_by, selection)
     except projector.DataError as exc:
         return *skip, str(exc)
+    if camera and camera.get("view_key") == view["key"]:  # a restored view opens where it was saved
+        for path, value in camera_layout(camera["camera"], view["dims"]).items():
+            part, attr = path.split(".")
+            fig["layout"].setdefault(part, {})[attr] = value
+        fig["layout"]["uirevision"] = f"{view['key']}|{camera['nonce']}"
     info = view.get("info") or {}
     pca = [no_update] * 4
     if view["method"] == "pca":
@@ -286,3 +300,17 @@ def animate(frame, view, colour_by, label_by):
     scheme = colour_scheme(ds.metadata, colour_by, subset)
     texts = hover_texts(ds.metadata, label_by, subset, len(points)) if len(points) <= HOVER_TEXT_MAX else None
     return build_figure(coords, points, texts, scheme, frame_view)
+
+
+@callback(Output(ids.GRAPH, "figure", allow_duplicate=True), Input(ids.CAMERA_TARGET, "data"),
+          State(ids.CURRENT_VIEW, "data"), prevent_initial_call=True)
+def aim_camera(camera, view):
+    """A restored view that is already drawn only needs its camera put back."""
+    if not camera or not view or camera.get("view_key") != view["key"]:
+        return no_update  # another view: draw() puts the camera back when it draws it
+    patch = Patch()
+    for path, value in camera_layout(camera["camera"], view["dims"]).items():
+        part, attr = path.split(".")
+        patch["layout"][part][attr] = value
+    patch["layout"]["uirevision"] = f"{view['key']}|{camera['nonce']}"
+    return patch

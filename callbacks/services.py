@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import projector
+from projector.state import StateStore
 
 DATA_DIR_ENV = "PROJECTOR_DATA_DIR"
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -26,6 +27,7 @@ def configure(path) -> Path:
     os.environ[DATA_DIR_ENV] = str(path)
     store.cache_clear()
     cache.cache_clear()
+    states.cache_clear()
     return path
 
 
@@ -37,6 +39,12 @@ def store() -> projector.DatasetStore:
 @lru_cache(maxsize=1)
 def cache() -> projector.ResultCache:
     return projector.ResultCache(data_dir() / "cache")
+
+
+@lru_cache(maxsize=1)
+def states() -> StateStore:
+    """Bookmarked and shared view states (small JSON files every process sees)."""
+    return StateStore(data_dir() / "states")
 
 
 def uploads_dir() -> Path:

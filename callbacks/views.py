@@ -7,6 +7,8 @@ import projector
 
 from . import services
 
+METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP", "custom": "Custom", "raw": "Raw",
+                "given": "Stored coordinates"}
 AUTO_METHODS = ("pca", "custom", "raw")   # cheap: computed as soon as they are asked for
 LARGE_3D = 500_000                        # above this, WebGL 3D in a browser turns sluggish
 
@@ -21,9 +23,23 @@ def find_cached(request: dict):
     """The cached projection for ``request`` (or None): the engine's answer, nothing computed."""
     ds = services.store().get(request["dataset"])
     subset = services.get_subset(request["subset"])
+    if request["method"] == "given":
+        return given_projection(request, ds, subset)
     return projector.project(ds, request["method"], dims=request["dims"], subset=subset,
                              params=request["params"], spherize=request["spherize"],
                              cache=services.cache(), only_cached=True)
+
+
+def given_projection(request: dict, ds, subset) -> projector.Projection:
+    """Coordinates a bookmark holds (TensorBoard's stored projections), drawn as they were saved."""
+    state = services.states().get(request["params"].get("state"))
+    given = state.get("given") or {}
+    if state.get("dataset") != ds.id or (state.get("subset") or None) != (None if subset is None else subset.tolist()):
+        raise projector.DataError("the stored coordinates belong to the points of their bookmark; restore the "
+                                  "bookmark again, or pick another projection.")
+    coords = np.asarray(given.get("coords") or [], dtype=np.float32)
+    return projector.Projection(method="given", dims=int(coords.shape[1]), coords=coords, params=request["params"],
+                                info={"source": given.get("source", "")}, subset=subset, cached=True)
 
 
 def as_view(request: dict, proj) -> dict:

@@ -8,6 +8,12 @@ JOB_RESULT = "projection-job-result"
 FRAME = "tsne-frame"               # pointer to the latest intermediate t-SNE frame on the server
 SUBSET = "isolated-subset"         # id of the isolated subset, or None
 SELECTION = "selection"            # anchor point, its neighbours, selected points
+URL = "url"
+RESTORE = "restore-state"          # a view state to apply (from a bookmark or a link), with a nonce
+GIVEN = "given-coordinates"        # {"state", "dims", "axes"}: a bookmark's stored coordinates to draw
+CAMERA_TARGET = "camera-target"    # the camera a restored state asks for, with the view it belongs to
+CAMERA_CAPTURE = "camera-capture"  # the plot's camera read in the browser when a bookmark or link is made
+METADATA_VERSION = "metadata-version"   # bumps when tags change the metadata
 
 # data panel
 DATASET = "dataset-picker"
@@ -35,6 +41,8 @@ COLOR_BY = "color-by"
 LABEL_BY = "label-by"
 LEGEND = "legend"
 SPHERIZE = "spherize"
+IMAGES = "show-images"
+IMAGES_MESSAGE = "images-message"
 
 # projection panel
 TABS = "projection-tabs"
@@ -59,6 +67,8 @@ CUSTOM_COLUMN = "custom-column"
 CUSTOM_INFO = "custom-info"
 RAW_3D = "raw-3d"
 RAW_TAB = "raw-tab"
+GIVEN_TAB = "given-tab"
+GIVEN_INFO = "given-info"
 RUN = "run-projection"
 CANCEL = "cancel-projection"
 PROGRESS = "projection-progress"
@@ -97,10 +107,38 @@ EXPORT_HTML = "export-html"
 EXPORT_SVG = "export-svg"
 EXPORT_MESSAGE = "export-message"
 
+# tagging ("Edit by")
+TAG_COLUMN = "tag-column"
+TAG_COLUMNS = "tag-columns"        # the datalist of existing column names
+TAG_VALUE = "tag-value"
+TAG_APPLY = "tag-apply"
+TAG_DOWNLOAD = "tag-download"
+TAG_MESSAGE = "tag-message"
+TAG_FILE = "tag-file"
+
+# bookmarks and links
+TRAY = "bookmark-tray"             # [{"uid", "state", "name", "summary"}], kept in the browser's storage
+BOOKMARK_ADD = "bookmark-add"
+BOOKMARK_SAVE = "bookmark-save"
+BOOKMARK_FILE = "bookmark-file"
+BOOKMARK_LIST = "bookmark-list"
+BOOKMARK_MESSAGE = "bookmark-message"
+BOOKMARK_DOWNLOAD = "bookmark-download"
+SHARE = "share-link"
+SHARE_URL = "share-url"
+SHARE_ID = "share-id"
+
 
 LIST_ROW_TYPE = "point-row"
+BOOKMARK_TYPES = ("bookmark-restore", "bookmark-name", "bookmark-up", "bookmark-down", "bookmark-delete")
 
 
 def list_row(index) -> dict:
     """Pattern-matching id of a clickable row (neighbour or search result) naming point ``index``."""
     return {"type": LIST_ROW_TYPE, "index": index}
+
+
+def bookmark(kind: str, uid) -> dict:
+    """Pattern-matching id of one control of a bookmark row: ``kind`` is one of BOOKMARK_TYPES."""
+    assert kind in BOOKMARK_TYPES
+    return {"type": kind, "index": uid}

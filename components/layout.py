@@ -6,6 +6,7 @@ from dash import dcc, html
 from . import ids
 
 NEIGHBOR_DEFAULT = 100
+BOOKMARK_FILE_MAX = 48 * 2**20   # under the server's 64 MB request limit once base64-encoded
 
 
 def _field(label: str, control, hint: str | None = None):
@@ -24,6 +25,9 @@ def data_panel(dataset_options: list[dict], dataset_value: str | None):
         _field("Label by", dcc.Dropdown(id=ids.LABEL_BY, placeholder="Point number")),
         dcc.Checklist(id=ids.SPHERIZE, options=[{"label": " Spherize data", "value": "on"}], value=[],
                       className="check"),
+        dcc.Checklist(id=ids.IMAGES, options=[{"label": " Show images instead of dots", "value": "on",
+                                               "disabled": True}], value=[], className="check"),
+        html.Div(id=ids.IMAGES_MESSAGE, className="hint"),
         html.Details([
             html.Summary("Load your own data"),
             _field("Embeddings (.npy, .npz, tensor .tsv, .bytes)",
@@ -108,6 +112,8 @@ def projection_panel():
             dcc.Tab(label="UMAP", value="umap", children=_umap_tab()),
             dcc.Tab(label="Custom", value="custom", children=_custom_tab()),
             dcc.Tab(label="Raw", value="raw", children=_raw_tab(), id=ids.RAW_TAB, disabled=True),
+            dcc.Tab(label="Stored", value="given", id=ids.GIVEN_TAB, disabled=True, style={"display": "none"},
+                    children=html.Div(id=ids.GIVEN_INFO, className="hint")),
         ], className="tabs"),
         html.Div([html.Button("Run", id=ids.RUN, className="primary"),
                   html.Button("Cancel", id=ids.CANCEL, disabled=True)], className="buttons"),
@@ -154,21 +160,57 @@ def inspector_panel():
             html.Div(id=ids.EXPORT_MESSAGE, className="message", role="status"),
             dcc.Download(id=ids.DOWNLOAD),
         ], className="downloads"),
+        html.Details([
+            html.Summary("Tag the selection"),
+            html.Div([_field("Edit by (column)", dcc.Input(id=ids.TAG_COLUMN, type="text", list=ids.TAG_COLUMNS,
+                                                           placeholder="existing or new column")),
+                      _field("value", dcc.Input(id=ids.TAG_VALUE, type="text", placeholder="e.g. politics"))],
+                     className="row2"),
+            html.Datalist(id=ids.TAG_COLUMNS),
+            html.Div([html.Button("Tag selected points", id=ids.TAG_APPLY,
+                                  title="the clicked point, the neighbours shown and the selected points"),
+                      html.Button("Download metadata.tsv", id=ids.TAG_DOWNLOAD,
+                                  title="the current metadata, with every tag")], className="buttons"),
+            html.Div(id=ids.TAG_MESSAGE, className="message", role="status"),
+            dcc.Download(id=ids.TAG_FILE),
+        ], className="tags"),
         html.Div(id=ids.POINT_CARD, className="card"),
         html.Div(id=ids.NEIGHBOR_LIST, className="list"),
         html.Div(id=ids.RESULT_LIST, className="list"),
     ], className="panel", id="inspector-panel")
 
 
+def bookmarks_panel():
+    return html.Section([
+        html.H2("Bookmarks"),
+        html.Div([html.Button("Add bookmark", id=ids.BOOKMARK_ADD, className="primary",
+                              title="keep the current view: data set, projection, colours, selection, camera"),
+                  html.Button("Share link", id=ids.SHARE, title="a link that opens this view for a teammate"),
+                  html.Button("Save bookmarks", id=ids.BOOKMARK_SAVE, title="all bookmarks as one JSON file")],
+                 className="buttons"),
+        dcc.Upload(html.Div(["Load bookmarks: drop or ", html.A("choose a file"),
+                             html.Span(" (saved here, or TensorBoard's)", className="hint")]),
+                   id=ids.BOOKMARK_FILE, className="drop", max_size=BOOKMARK_FILE_MAX, multiple=False),
+        dcc.Input(id=ids.SHARE_URL, type="text", readOnly=True, className="share-url", placeholder="shared link"),
+        html.Div(id=ids.BOOKMARK_MESSAGE, className="message", role="status"),
+        html.Div(id=ids.BOOKMARK_LIST, className="bookmarks"),
+        dcc.Download(id=ids.BOOKMARK_DOWNLOAD),
+    ], className="panel", id="bookmarks-panel")
+
+
 def page(dataset_options: list[dict], dataset_value: str | None):
     stores = [dcc.Store(id=i) for i in (ids.CURRENT_VIEW, ids.PLANNED_VIEW, ids.JOB, ids.JOB_RESULT, ids.FRAME,
                                          ids.SUBSET, ids.SELECTION, ids.STAGED_VECTORS,
-                                         ids.STAGED_METADATA, ids.STAGED_SPRITE)]
+                                         ids.STAGED_METADATA, ids.STAGED_SPRITE, ids.RESTORE, ids.GIVEN,
+                                         ids.CAMERA_TARGET, ids.CAMERA_CAPTURE, ids.SHARE_ID)]
+    stores += [dcc.Store(id=ids.METADATA_VERSION, data=0), dcc.Store(id=ids.TRAY, storage_type="local"),
+               dcc.Location(id=ids.URL, refresh=False)]
     return html.Div([
         *stores,
         html.Header([html.H1("Embedding Projector"), html.Div(id=ids.STATUS, className="status", role="status")]),
         html.Main([
-            html.Div([data_panel(dataset_options, dataset_value), projection_panel()], className="left"),
+            html.Div([data_panel(dataset_options, dataset_value), projection_panel(), bookmarks_panel()],
+                     className="left"),
             html.Div([dcc.Graph(id=ids.GRAPH, className="graph", figure={"data": [], "layout": {}}, clear_on_unhover=True,
                                config={"scrollZoom": True, "displaylogo": False,
                                        "toImageButtonOptions": {"format": "png", "filename": "projection"}}),

@@ -1,4 +1,6 @@
 """What the browser tests ask the page: drawn point counts, texts, real mouse clicks on points."""
+import pathlib
+
 from dash.testing.wait import until
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.common.exceptions import StaleElementReferenceException
@@ -66,3 +68,53 @@ def texts_of(dash_duo, selector):
 
 def click_first(dash_duo, selector):
     dash_duo.driver.execute_script("document.querySelector(arguments[0]).click();", selector)
+
+
+DIGITS = 1797
+
+
+TABS = {"pca": 1, "tsne": 2, "umap": 3, "custom": 4}
+
+
+def open_app(dash_duo, app):
+    dash_duo.start_server(app)
+    wait_points(dash_duo, DIGITS)
+
+
+def open_tab(dash_duo, name):
+    dash_duo.find_element(f"#projection-tabs .tab:nth-child({TABS[name]})").click()
+
+
+def upload(dash_duo, vectors, metadata=None, sprite=None, tile=None):
+    """Choose files in the Data panel's upload boxes and press Load."""
+    if not dash_duo.find_element("#data-panel details").get_attribute("open"):
+        dash_duo.find_element("#data-panel details summary").click()
+    dash_duo.find_element("#upload-vectors-file").send_keys(str(vectors))
+    wait_text(dash_duo, "#upload-vectors-name", f"{vectors.name} (")
+    if metadata is not None:
+        dash_duo.find_element("#upload-metadata-file").send_keys(str(metadata))
+        wait_text(dash_duo, "#upload-metadata-name", f"{metadata.name} (")
+    if sprite is not None:
+        dash_duo.find_element("#upload-sprite-file").send_keys(str(sprite))
+        wait_text(dash_duo, "#upload-sprite-name", f"{sprite.name} (")
+        set_input(dash_duo, "#sprite-width", tile[0])
+        set_input(dash_duo, "#sprite-height", tile[1])
+    dash_duo.find_element("#load-upload").click()
+
+
+def run_tsne(dash_duo, iterations, perplexity=None):
+    open_tab(dash_duo, "tsne")
+    if perplexity is not None:
+        set_input(dash_duo, "#tsne-perplexity", perplexity)
+    set_input(dash_duo, "#tsne-iterations", iterations)
+    dash_duo.find_element("#run-projection").click()
+
+
+def downloaded(dash_duo, suffix, timeout=30):
+    """The text of the file the browser saved whose name ends with ``suffix``."""
+    folder = pathlib.Path(dash_duo.download_path)
+    until(lambda: any(p.name.endswith(suffix) for p in folder.iterdir()), timeout,
+          msg=lambda: f"no *{suffix} in {sorted(p.name for p in folder.iterdir())}")
+    path = next(p for p in folder.iterdir() if p.name.endswith(suffix))
+    until(lambda: path.stat().st_size > 0, timeout)
+    return path.read_text(encoding="utf-8")

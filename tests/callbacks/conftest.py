@@ -20,6 +20,7 @@ def data_dir(tmp_path):
         os.environ.pop(services.DATA_DIR_ENV, None)
         services.store.cache_clear()
         services.cache.cache_clear()
+        services.states.cache_clear()
 
 
 @pytest.fixture

@@ -55,3 +55,34 @@ def test_thumbnails_are_served_by_data_set_id_and_a_sprite_joins_a_stored_set(da
     for bad in (f"/api/sprites/{ds.id}/30.png", "/api/sprites/0000000000000000dead/1.png",
                 "/api/sprites/..%2F..%2Fetc/1.png", "/api/sprites/ZZ/1.png"):
         assert client.get(bad).status_code == 404, bad
+
+
+def test_the_images_view_draws_the_points_in_view_and_says_when_there_are_too_many(data_dir, tmp_path):
+    from callbacks.views import as_view, projection_request
+
+    n = 2_500
+    X = np.random.default_rng(3).uniform(0, 10, size=(n, 2)).astype(np.float32)
+    ds = projector.load_dataset(X, None, name="grid")
+    ds.sprite, _ = projector.read_sprite(sheet(tmp_path / "s.png", n, per_row=50), (10, 10), n)
+    services.store().add(ds)
+    request = projection_request(ds.id, None, False, "raw", 2, {})
+    proj = projector.project(services.store().get(ds.id), "raw", cache=services.cache())
+    view = as_view(request, proj)
+
+    images, message = sprites.images_for(view, None)
+    assert images == [] and "2,500 points in view" in message and "at most 2,000" in message
+    box = ((2.0, 4.0), (5.0, 9.0))
+    images, message = sprites.images_for(view, box)
+    inside = np.flatnonzero((X[:, 0] >= 2) & (X[:, 0] <= 4) & (X[:, 1] >= 5) & (X[:, 1] <= 9))
+    assert len(images) == len(inside) and message == f"Showing the images of the {len(inside):,} points in view."
+    first = images[0]
+    assert (first["x"], first["y"]) == (float(X[inside[0], 0]), float(X[inside[0], 1]))
+    tile = Image.open(io.BytesIO(__import__("base64").b64decode(first["source"].split(",", 1)[1])))
+    assert tile.convert("RGB").getpixel((5, 5)) == (inside[0] % 256, inside[0] // 256, 7)
+    # a zoom reports its ranges; autoscale shows everything again; other relayouts move nothing
+    assert sprites.ranges_from_relayout({"xaxis.range[0]": 2, "xaxis.range[1]": 4, "yaxis.range[0]": 5,
+                                         "yaxis.range[1]": 9}) == box
+    assert sprites.ranges_from_relayout({"xaxis.autorange": True, "yaxis.autorange": True}) is None
+    assert sprites.ranges_from_relayout({"autosize": True}) == "unknown"
+    view3d = dict(view, dims=3)
+    assert "turn 3D off" in sprites.images_for(view3d, None)[1]
