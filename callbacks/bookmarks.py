@@ -211,12 +211,12 @@ def render_tray(tray, restored):
         rows.append(html.Div([
             html.Button("▶", id=ids.bookmark("bookmark-restore", uid), n_clicks=0, className="restore",
                         title="restore this view"),
-            html.Div([dcc.Input(id=ids.bookmark("bookmark-name", uid), value=b["name"], debounce=True, type="text",
-                                className="bookmark-name"),
-                      html.Div(b.get("summary", ""), className="hint")], className="bookmark-text"),
+            dcc.Input(id=ids.bookmark("bookmark-name", uid), value=b["name"], debounce=True, type="text",
+                      className="bookmark-name", placeholder="name (Enter renames)"),
             html.Button("↑", id=ids.bookmark("bookmark-up", uid), n_clicks=0, title="move up"),
             html.Button("↓", id=ids.bookmark("bookmark-down", uid), n_clicks=0, title="move down"),
             html.Button("✕", id=ids.bookmark("bookmark-delete", uid), n_clicks=0, title="delete"),
+            html.Div(b.get("summary", ""), className="hint bookmark-summary"),
         ], className="bookmark-row active" if (restored or {}).get("uid") == uid else "bookmark-row"))
     return rows
 

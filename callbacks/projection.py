@@ -10,7 +10,7 @@ import time
 import traceback
 
 import numpy as np
-from dash import Input, Output, Patch, State, callback, ctx, no_update
+from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, no_update
 
 import projector
 from components import ids
@@ -63,17 +63,20 @@ def build_request(dataset_id, subset_id, spherize, tab, pca_axes, pca_3d, tsne_3
                       left=Input(ids.CUSTOM_LEFT, "value"), right=Input(ids.CUSTOM_RIGHT, "value"),
                       up=Input(ids.CUSTOM_UP, "value"), down=Input(ids.CUSTOM_DOWN, "value"),
                       regex=Input(ids.CUSTOM_REGEX, "value"), column=Input(ids.CUSTOM_COLUMN, "value"),
-                      run=Input(ids.RUN, "n_clicks"),
+                      run=Input(ids.RUN, "n_clicks"), version=Input(ids.METADATA_VERSION, "data"),
                       perplexity=State(ids.TSNE_PERPLEXITY, "value"), lr=State(ids.TSNE_LEARNING_RATE, "value"),
                       iterations=State(ids.TSNE_ITERATIONS, "value"),
                       neighbors=State(ids.UMAP_NEIGHBORS, "value"), min_dist=State(ids.UMAP_MIN_DIST, "value"),
                       given=State(ids.GIVEN, "data")),
           prevent_initial_call=True)  # the data panel's set-up of a data set triggers the first plan
 def plan_projection(dataset_id, subset_id, spherize, tab, pca_x, pca_y, pca_z, pca_3d, tsne_3d, umap_3d, raw_3d,
-                    left, right, up, down, regex, column, run, perplexity, lr, iterations, neighbors, min_dist, given):
+                    left, right, up, down, regex, column, run, version, perplexity, lr, iterations, neighbors, min_dist,
+                    given):
     """A cached projection is drawn at once; otherwise cheap methods start a job and t-SNE/UMAP wait for Run."""
     if not dataset_id:
         return no_update, no_update, ""
+    if ctx.triggered_id == ids.METADATA_VERSION and tab != "custom":
+        return no_update, no_update, no_update  # only custom axes come from the labels a tag changed
     try:
         request = build_request(dataset_id, subset_id, spherize, tab, [pca_x or 0, pca_y or 0, pca_z or 0], pca_3d,
                                 tsne_3d, umap_3d, raw_3d, [left, right, up, down, regex, column],

@@ -1,21 +1,11 @@
 """Browser tests: the real app in headless Chromium (Debian's chromium + chromium-driver) via dash_duo."""
-import shutil
-
 import pytest
-from selenium.webdriver.chrome.options import Options
 
-CHROME_FLAGS = ["--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=1400,900"]
+from helpers import chrome_options
 
 
 def pytest_setup_options():
-    options = Options()
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    chromium = shutil.which("chromium")
-    if chromium:
-        options.binary_location = chromium
-    return options
+    return chrome_options()
 
 
 def pytest_collection_modifyitems(items):

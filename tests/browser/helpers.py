@@ -1,12 +1,27 @@
 """What the browser tests ask the page: drawn point counts, texts, real mouse clicks on points."""
 import pathlib
+import shutil
 
 from dash.testing.wait import until
+from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 GRAPH = "#scatter .js-plotly-plot"
+CHROME_FLAGS = ["--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1400,900"]
+
+
+def chrome_options() -> Options:
+    """Debian's chromium, offline: without these flags it keeps trying to reach the network."""
+    options = Options()
+    for flag in CHROME_FLAGS:
+        options.add_argument(flag)
+    chromium = shutil.which("chromium")
+    if chromium:
+        options.binary_location = chromium
+    return options
 JOB_TIMEOUT = 120  # the first job of a test session waits for the job server's UMAP warm-up
 
 

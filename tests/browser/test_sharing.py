@@ -1,5 +1,6 @@
 """Bookmarks, bookmark files (ours and TensorBoard's), shared links, tags and the images view in headless Chromium."""
 import contextlib
+import io
 import json
 import random
 from pathlib import Path
@@ -12,8 +13,8 @@ from selenium.webdriver.common.keys import Keys
 
 import projector
 from callbacks import services
-from helpers import (DIGITS, click_point, console_errors, downloaded, open_app, open_tab, run_tsne, set_input, text,
-                     texts_of, wait_points, wait_text)
+from helpers import (DIGITS, chrome_options, click_point, console_errors, downloaded, open_app, open_tab, run_tsne, set_input, text,
+                     texts_of, upload, wait_points, wait_text)
 
 ANCHOR_BOOKMARKS = Path(__file__).resolve().parents[3] / "shared" / "anchor-data" / "tensorboard" / \
     "word2vec_full_bookmarks.txt"
@@ -170,9 +171,7 @@ def test_tensorboard_bookmarks_import_and_a_file_for_another_data_set_is_refused
 @contextlib.contextmanager
 def another_browser(tmp_path):
     """A second headless Chromium with its own profile: nothing of the first browser's storage."""
-    from conftest import pytest_setup_options
-
-    browser = Browser("chrome", headless=True, options=pytest_setup_options(), download_path=str(tmp_path),
+    browser = Browser("chrome", headless=True, options=chrome_options(), download_path=str(tmp_path),
                       percy_run=False, wait_timeout=10)
     try:
         yield browser
@@ -220,8 +219,15 @@ def test_a_shared_link_opens_the_view_in_a_fresh_browser(dash_duo, projector_app
     assert console_errors(dash_duo) == []
 
 
-def test_a_tag_shows_in_the_legend_and_in_the_downloaded_metadata(dash_duo, projector_app):
+def test_a_tag_shows_in_the_legend_in_custom_axes_and_in_the_downloaded_metadata(dash_duo, projector_app, tmp_path):
+    rng = np.random.default_rng(5)
+    X = np.concatenate([rng.normal(c, 1, size=(100, 12)) for c in (-3, 0, 3)]).astype(np.float32)
+    np.save(tmp_path / "tags.npy", X)
+    (tmp_path / "tags.tsv").write_text("word\tgroup\n" + "".join(f"w{i}\tg{i % 3}\n" for i in range(300)))
+    original = (tmp_path / "tags.tsv").read_bytes()
     open_app(dash_duo, projector_app)
+    upload(dash_duo, tmp_path / "tags.npy", tmp_path / "tags.tsv")
+    wait_points(dash_duo, 300)
     click_point(dash_duo, 5)
     wait_text(dash_duo, "#status", "101 selected")
     dash_duo.find_element("details.tags summary").click()
@@ -233,17 +239,28 @@ def test_a_tag_shows_in_the_legend_and_in_the_downloaded_metadata(dash_duo, proj
     assert "101" in [t.strip() for t in texts_of(dash_duo, "#legend .legend-count")]
     until(lambda: colour_by(dash_duo) == "mood", 10)
     wait_text(dash_duo, "#point-card", "mood")
+
+    # a custom axis over the tag follows the next tag without being asked
+    open_tab(dash_duo, "custom")
+    dash_duo.select_dcc_dropdown("#custom-column", value="mood")
+    set_input(dash_duo, "#custom-left", "happy" + Keys.ENTER)
+    wait_text(dash_duo, "#custom-info", "left: 101 matches")
+    click_point(dash_duo, 250)
+    wait_text(dash_duo, "#neighbor-list", "100 nearest neighbours")
+    dash_duo.find_element("#tag-apply").click()
+    wait_text(dash_duo, "#tag-message", "metadata version 2")
+    ds = next(services.store().get(m["id"]) for m in services.store().list() if m["name"] == "tags")
+    happy = int((ds.metadata["mood"] == "<b>happy</b>").sum())
+    assert happy > 101
+    wait_text(dash_duo, "#custom-info", f"left: {happy} matches")
+
     dash_duo.find_element("#tag-download").click()
-    table = pd.read_csv(io_of(downloaded(dash_duo, "-metadata-v1.tsv")), sep="\t", keep_default_na=False, dtype=str)
-    assert list(table.columns) == ["label", "digit", "mood"] and len(table) == DIGITS
-    assert (table["mood"] == "<b>happy</b>").sum() == 101
+    table = pd.read_csv(io.StringIO(downloaded(dash_duo, "tags-metadata-v2.tsv")), sep="\t",
+                        keep_default_na=False, dtype=str)
+    assert list(table.columns) == ["word", "group", "mood"] and len(table) == 300
+    assert (table["mood"] == "<b>happy</b>").sum() == happy
+    assert (services.store().root / "datasets" / ds.id / "metadata.tsv").read_bytes() == original  # upload kept
     assert console_errors(dash_duo) == []
-
-
-def io_of(text_):
-    import io
-
-    return io.StringIO(text_)
 
 
 def test_the_images_view_draws_thumbnails_for_the_points_in_view(dash_duo, projector_app):
