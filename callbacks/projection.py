@@ -129,7 +129,7 @@ def run_job(job: dict, report) -> dict:
         with open(os.environ["PROJECTOR_TIMING"], "a") as f:
             f.write(json.dumps({"output": f"job:{job['method']}", "ms": round((time.time() - started) * 1e3, 1),
                                 "bytes": 0, "t": round(time.time(), 2)}) + "\n")
-    return as_view(request, proj)
+    return {**as_view(request, proj), "job": job["job"]}
 
 
 def progress_text(method: str, done: int, total: int) -> str:
@@ -150,6 +150,7 @@ def eta_text(seconds_left: float) -> str:
                     Output(ids.FRAME, "data")],
           progress_default=["0", "1", "", None],
           running=[(Output(ids.RUN, "disabled"), True, False), (Output(ids.CANCEL, "disabled"), False, True),
+                   (Output(ids.JOB_RUNNING, "data"), True, False),
                    (Output(ids.JOB_STATE, "children"),
                     "Running on the server (right after start-up a job first waits for the job server's warm-up).",
                     "")],
@@ -178,6 +179,25 @@ def run_projection(set_progress, job):
         traceback.print_exc(file=sys.stderr)
         return {"error": f"The {METHOD_NAMES.get(job['method'], job['method'])} job failed: "
                          f"{type(exc).__name__}: {exc}", "job": job["job"]}
+
+
+clientside_callback(
+    """function (n, job) { return (n && job) ? job.job : window.dash_clientside.no_update; }""",
+    Output(ids.JOB_CANCELLED, "data"), Input(ids.CANCEL, "n_clicks"), State(ids.JOB, "data"),
+    prevent_initial_call=True)
+
+
+@callback(Output(ids.PROJECTION_MESSAGE, "children", allow_duplicate=True), Input(ids.JOB_RUNNING, "data"),
+          State(ids.JOB, "data"), State(ids.JOB_RESULT, "data"), State(ids.JOB_CANCELLED, "data"),
+          prevent_initial_call=True)
+def job_ended(running, job, result, cancelled):
+    """A job that ends without a result was cancelled, or its process died (killed, out of memory)."""
+    if running or not job or (result or {}).get("job") == job["job"]:
+        return no_update
+    if cancelled == job["job"]:
+        return f"{METHOD_NAMES.get(job['method'], job['method'])} cancelled; press Run to start it again."
+    return (f"The {METHOD_NAMES.get(job['method'], job['method'])} job stopped without a result (its process "
+            "on the server ended); press Run to try again.")
 
 
 def _pca_options(info: dict):

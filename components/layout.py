@@ -202,7 +202,8 @@ def page(dataset_options: list[dict], dataset_value: str | None):
     stores = [dcc.Store(id=i) for i in (ids.CURRENT_VIEW, ids.PLANNED_VIEW, ids.JOB, ids.JOB_RESULT, ids.FRAME,
                                          ids.SUBSET, ids.SELECTION, ids.STAGED_VECTORS,
                                          ids.STAGED_METADATA, ids.STAGED_SPRITE, ids.RESTORE, ids.GIVEN,
-                                         ids.CAMERA_TARGET, ids.CAMERA_CAPTURE, ids.SHARE_ID)]
+                                         ids.CAMERA_TARGET, ids.CAMERA_CAPTURE, ids.SHARE_ID, ids.JOB_RUNNING,
+                                         ids.JOB_CANCELLED)]
     stores += [dcc.Store(id=ids.METADATA_VERSION, data=0), dcc.Store(id=ids.TRAY, storage_type="local"),
                dcc.Location(id=ids.URL, refresh=False)]
     return html.Div([

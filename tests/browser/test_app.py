@@ -144,6 +144,7 @@ def test_cancel_stops_a_run_and_run_works_again(dash_duo, projector_app):
     assert not dash_duo.find_element("#run-projection").is_enabled()
     dash_duo.find_element("#cancel-projection").click()
     dash_duo.wait_for_element("#run-projection:not([disabled])", timeout=30)
+    wait_text(dash_duo, "#projection-message", "t-SNE cancelled; press Run to start it again.")
     assert "20,000 iterations" not in text(dash_duo, "#projection-info")
     set_input(dash_duo, "#tsne-iterations", 100)
     dash_duo.find_element("#run-projection").click()
