@@ -119,3 +119,31 @@ def test_bad_regex_and_bad_column_are_data_errors(words):
         projector.search(words, "poli(", regex=True)
     with pytest.raises(DataError, match="no metadata column 'nope'"):
         projector.search(words, "x", column="nope")
+
+
+def test_joined_scanning_finds_exactly_what_matching_label_by_label_finds():
+    import re
+
+    from projector.search import compile_query, matching
+
+    rng = np.random.default_rng(0)
+    labels = ["".join(rng.choice(list("abcdeé _-x1"), size=rng.integers(0, 10))) for _ in range(20_000)]
+    for pattern in ["a", "^a", "a$", "^$", "b.*c", r"\s", r"\s*$", r"^\w+$", "a|b$", "(?=a)b?", "é", r"(a)\1",
+                    "^.{3}$", "[^a]+", "x*", r"\bab", r"a\Z", r"\Aa", "(?<!b)a$", "E", "1?$"]:
+        expected = [i for i, t in enumerate(labels) if t and re.search(pattern, t, re.IGNORECASE)]
+        assert matching(compile_query(pattern, regex=True), labels) == expected, pattern
+
+
+@pytest.mark.parametrize("pattern", ["(a|aa)+$", "(a+)+$", "(x+x+)+y"])
+def test_a_pattern_that_backtracks_without_end_is_refused_in_bounded_time(pattern):
+    import time
+
+    from projector.search import compile_query, matching
+
+    labels = ["a" * 5_000 + "!", "x" * 5_000] * 3 + ["plain"] * 10_000
+    started = time.monotonic()
+    try:
+        matching(compile_query(pattern, regex=True), labels, limit_s=1.0)
+    except DataError as exc:
+        assert "simplify it" in str(exc)
+    assert time.monotonic() - started < 3.0
