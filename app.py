@@ -50,6 +50,16 @@ def configure_jobs(warm_umap: bool = True) -> None:
     _jobs_configured = True
 
 
+def background_manager():
+    """Celery workers (see worker.py) when REDIS_URL is set; otherwise job processes started by the
+    fork server, with their state in a diskcache folder under the data directory."""
+    if os.environ.get("REDIS_URL"):
+        import worker
+
+        return worker.manager
+    return DiskcacheManager(diskcache.Cache(str(services.data_dir() / "jobs")))
+
+
 def add_sample(store: projector.DatasetStore) -> str:
     """The bundled sample (scikit-learn's 8×8 digits, 1,797 × 64) in the store; returns its id."""
     ds = projector.load_dataset(SAMPLE / "embeddings.npy", SAMPLE / "metadata.tsv", name="Digits (sample)")
@@ -64,15 +74,19 @@ def create_app(data_dir=None, *, datasets: list[projector.Dataset] = (), sample:
     One app per process: Dash gives the callbacks registered with ``@callback`` to the first app.
     """
     services.configure(data_dir or services.DEFAULT_DATA_DIR)
-    configure_jobs(warm_umap)  # first: the job server warms up while the data sets are stored
+    if not os.environ.get("REDIS_URL"):
+        configure_jobs(warm_umap)  # first: the job server warms up while the data sets are stored
     store = services.store()
     first = add_sample(store) if sample else None
     for ds in datasets:
         first = store.add(ds)
-    manager = DiskcacheManager(diskcache.Cache(str(services.data_dir() / "jobs")))
-    app = Dash(__name__, title="Embedding Projector", background_callback_manager=manager,
+    app = Dash(__name__, title="Embedding Projector", background_callback_manager=background_manager(),
                assets_folder=str(ROOT / "assets"))
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    if os.environ.get("PROJECTOR_SECRET"):  # signs job handles; the same in every web process
+        app.server.secret_key = os.environ["PROJECTOR_SECRET"]
+    if os.environ.get("PROJECTOR_AUTH"):
+        require_login(app.server, os.environ["PROJECTOR_AUTH"])
     staging.register_routes(app.server)
     sprites.register_routes(app.server)
     if os.environ.get("PROJECTOR_TIMING"):
@@ -86,6 +100,41 @@ def create_app(data_dir=None, *, datasets: list[projector.Dataset] = (), sample:
 
     app.layout = layout
     return app
+
+
+def require_login(server, credentials: str) -> None:
+    """HTTP basic authentication for every request (page, callbacks, uploads, thumbnails).
+
+    ``credentials`` is ``user:password``. Basic authentication sends the password with every
+    request: put the app behind HTTPS (a reverse proxy) when it leaves the machine.
+    """
+    import hmac
+
+    from flask import Response, request
+
+    user, sep, password = credentials.partition(":")
+    if not sep or not user or not password:
+        raise SystemExit("PROJECTOR_AUTH must be user:password (both non-empty).")
+
+    @server.before_request
+    def _login():
+        auth = request.authorization
+        if auth is not None and auth.type == "basic" and \
+                hmac.compare_digest((auth.username or "").encode(), user.encode()) and \
+                hmac.compare_digest((auth.password or "").encode(), password.encode()):
+            return None
+        return Response("Sign in to use the Embedding Projector.\n", 401,
+                        {"WWW-Authenticate": 'Basic realm="Embedding Projector", charset="UTF-8"'})
+
+
+def wsgi():
+    """The WSGI application for a production server, configured from the environment::
+
+        PROJECTOR_DATA_DIR=/srv/projector gunicorn -w 4 --threads 4 -b 127.0.0.1:8050 "app:wsgi()"
+
+    (also REDIS_URL, PROJECTOR_SECRET, PROJECTOR_AUTH, PROJECTOR_MAX_UPLOAD_BYTES; see the README).
+    """
+    return create_app(os.environ.get(services.DATA_DIR_ENV) or None).server
 
 
 def log_callback_times(server, path: str) -> None:
@@ -126,6 +175,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="largest file a browser may upload, in GB (default 4)")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+    p.add_argument("--auth-file", help="a file holding user:password: every request must sign in with it "
+                                        "(HTTP basic authentication; same as PROJECTOR_AUTH)")
     p.add_argument("--debug", action="store_true", help="Dash debug mode (never on a shared server)")
     return p.parse_args(argv)
 
@@ -133,8 +184,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     os.environ["PROJECTOR_MAX_UPLOAD_BYTES"] = str(int(args.max_upload_gb * 2**30))
+    if args.auth_file:
+        try:
+            os.environ["PROJECTOR_AUTH"] = Path(args.auth_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            print(f"error: cannot read --auth-file {args.auth_file}: {exc.strerror}", file=sys.stderr)
+            return 2
     services.configure(args.data_dir)
-    configure_jobs()  # start the job server's warm-up before reading the user's files
+    if not os.environ.get("REDIS_URL"):
+        configure_jobs()  # start the job server's warm-up before reading the user's files
     datasets = []
     try:
         if args.embeddings:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the app needs into .venv (and, with --test, what the tests need: Debian's chromium
-# and chromium-driver for the browser tests). Safe to run again: it only installs what is missing.
+# and chromium-driver for the browser tests, redis-server for the Celery tests). Safe to run again:
+# it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -10,10 +11,10 @@ fi
 extra=""
 if [ "${1:-}" = "--test" ]; then
   extra="[test]"
-  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v redis-server >/dev/null; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver redis-server >/dev/null
   fi
 fi
 stamp=".venv/.installed$extra"
