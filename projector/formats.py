@@ -19,6 +19,8 @@ from .errors import DataError
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"       # a zip with no members: numpy.savez() with no arrays
+NPZ_MAX_BYTES = 4 * 10**9            # an .npz array is read whole into memory (an .npy is memory-mapped)
 FINITE_CHECK_ROWS = 65_536  # rows per chunk when scanning memory-mapped vectors for NaN/Inf
 
 # What JavaScript's Number() accepts as a decimal number; TensorBoard decides "numeric" with it.
@@ -56,6 +58,11 @@ def read_vectors(source, *, shape=None, name: str | None = None):
         return _read_bytes(path, shape, shown), None
     if head.startswith(NPY_MAGIC):
         return _read_npy(path, shown), None
+    if head.startswith(EMPTY_ZIP_MAGIC):
+        raise DataError(f"{shown} holds no arrays; save the embeddings into it with numpy.savez.")
+    if head.startswith(ZIP_MAGIC) and suffix != ".npz":
+        raise DataError(f"{shown} is a zip archive but not an .npz (a spreadsheet or other document?); "
+                        "save the embeddings with numpy.save or numpy.savez.")
     if head.startswith(ZIP_MAGIC):
         return _read_npz(path, key, shown), None
     if suffix in (".npy", ".npz"):
@@ -114,6 +121,11 @@ def _read_npz(path: Path, key: str | None, shown: str) -> np.ndarray:
             key = keys[0]
         if key not in keys:
             raise DataError(f"{shown} has no array named {key!r}; it has {', '.join(keys)}.")
+        expands = _npz_member_bytes(path, key)
+        if expands > NPZ_MAX_BYTES:
+            raise DataError(f"{shown}:{key} expands to {expands / 1e9:,.1f} GB in memory, more than the "
+                            f"{NPZ_MAX_BYTES / 1e9:,.0f} GB an .npz may hold here; save it uncompressed with "
+                            "numpy.save (an .npy is read without loading it whole).")
         try:
             arr = npz[key]
         except ValueError as exc:
@@ -124,6 +136,19 @@ def _read_npz(path: Path, key: str | None, shown: str) -> np.ndarray:
         except (zipfile.BadZipFile, EOFError, OSError):
             raise DataError(f"{shown} is truncated or damaged; upload the complete file.") from None
     return validate_vectors(arr, f"{shown}:{key}")
+
+
+def _npz_member_bytes(path: Path, key: str) -> int:
+    """What one array of an .npz takes once read, from its own header: nothing is inflated to learn
+    it, so a small archive that expands to gigabytes (a zip bomb) is refused before it is read."""
+    try:
+        with zipfile.ZipFile(path) as z, z.open(f"{key}.npy") as member:
+            version = np.lib.format.read_magic(member)
+            read = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            shape, _, dtype = read.get(version, np.lib.format.read_array_header_2_0)(member)
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile, EOFError):
+        return 0   # reading it proper gives the right message
+    return int(np.prod(shape, dtype=np.float64) * dtype.itemsize) if dtype.itemsize else 0
 
 
 def _read_bytes(path: Path, shape, shown: str) -> np.ndarray:
