@@ -6,6 +6,7 @@ nobody loaded are swept after ``STALE_SECONDS``.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -19,6 +20,7 @@ import projector
 from . import services
 
 CHUNK_BYTES = 8 * 2**20
+DISK_MARGIN_BYTES = 16 * 2**20   # kept free beyond an upload: the store writes metadata and a manifest next to it
 STALE_SECONDS = 6 * 3600
 DEFAULT_MAX_BYTES = 4 * 2**30
 _TOKEN = re.compile(r"^[0-9a-f]{16}$")
@@ -58,6 +60,10 @@ def start(filename: str, size: int) -> dict:
                                   "or load the file from the server with --embeddings.")
     if size <= 0:
         raise projector.DataError(f"{filename} is empty; choose the complete file.")
+    free = shutil.disk_usage(services.uploads_dir()).free
+    if size + DISK_MARGIN_BYTES > free:
+        raise projector.DataError(f"the server's disk has {free / 1e6:,.0f} MB free, not enough for {filename} "
+                                  f"({size / 1e6:,.0f} MB); ask whoever runs it to free space, then upload again.")
     token = secrets.token_hex(8)
     folder = services.uploads_dir() / token
     folder.mkdir()
@@ -76,10 +82,17 @@ def append(token: str, offset: int, data: bytes) -> int:
     offset = int(offset)
     if offset > have or offset + len(data) > meta["size"]:
         raise projector.DataError("a piece of the upload arrived out of order; choose the file again.")
-    with open(part, "r+b") as f:
-        f.seek(offset)
-        f.write(data)
-        f.truncate(offset + len(data))
+    try:
+        with open(part, "r+b") as f:
+            f.seek(offset)
+            f.write(data)
+            f.truncate(offset + len(data))
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        shutil.rmtree(folder, ignore_errors=True)   # nothing half-written is kept
+        raise projector.DataError(f"the server's disk filled up while receiving {meta['filename']}; the partial "
+                                  "upload was deleted. Ask whoever runs it to free space, then upload again.") from None
     return offset + len(data)
 
 

@@ -1,6 +1,7 @@
 """A content-addressed data-set store on disk that survives restarts."""
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -57,10 +58,21 @@ class DatasetStore:
             if dataset.sprite is not None:
                 self._add_sprite(dataset.id, dataset.sprite)
             return dataset.id
+        try:
+            return self._add_new(dataset, adopt, target)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise DataError(f"the server's disk is full, so {dataset.name} was not stored (nothing of it was "
+                            "kept); ask whoever runs it to free space, then load it again.") from None
+
+    def _add_new(self, dataset: Dataset, adopt, target: Path) -> str:
         work = Path(tempfile.mkdtemp(prefix="add-", dir=self._tmp))
+        adopted = False
         try:
             if _can_adopt(dataset.vectors, adopt):
                 os.replace(adopt, work / "vectors.npy")
+                adopted = True
                 with open(work / "vectors.npy", "rb+") as f:
                     os.fsync(f.fileno())
             else:
@@ -81,6 +93,10 @@ class DatasetStore:
             except OSError:
                 if not (target / "manifest.json").exists():  # another writer did not win the race
                     raise
+        except BaseException:
+            if adopted and (work / "vectors.npy").exists():   # the upload goes back where it was
+                os.replace(work / "vectors.npy", adopt)
+            raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return dataset.id
