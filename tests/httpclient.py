@@ -15,28 +15,67 @@ def http(url, method="GET", body=None, headers=None):
 
 def post_json(url, doc):
     status, body = http(url, "POST", json.dumps(doc).encode(), {"Content-Type": "application/json"})
-    return status, json.loads(body or b"{}")
+    try:
+        return status, json.loads(body or b"{}")
+    except ValueError:
+        raise AssertionError(f"HTTP {status}: {body[:300]!r}") from None
 
 
 class Client:
     """Calls the app's callbacks over HTTP as dash-renderer does, found by their inputs."""
 
-    def __init__(self, url):
+    def __init__(self, url, deps=None):
         self.url = url
-        self.deps = json.loads(http(f"{url}/_dash-dependencies")[1])
+        self.deps = deps or json.loads(http(f"{url}/_dash-dependencies")[1])
+        page = http(f"{url}/")[1].decode()
+        config = json.loads(page.split('<script id="_dash-config" type="application/json">', 1)[1].split("</script>")[0])
+        self.end_id = config.get("end_id", "")   # echoed on every callback request, as the renderer does
 
-    def call(self, trigger: str, value, state: dict) -> dict:
+    def _request(self, trigger: str, value, state: dict, inputs: dict | None = None):
         cb = next(c for c in self.deps if any(f"{i['id']}.{i['property']}" == trigger for i in c["inputs"]))
         outputs = [dict(zip(("id", "property"), part.split("@")[0].rsplit(".", 1)))
                    for part in cb["output"].strip(".").split("...")]
+        if not cb["output"].startswith(".."):   # one output: the renderer sends it alone, not in a list
+            outputs = outputs[0]
+
+        def entry(i, given):
+            if i["id"].startswith("{"):    # a pattern-matching input: the matching components (none here)
+                return []
+            key = f"{i['id']}.{i['property']}"
+            return {"id": i["id"], "property": i["property"], "value": value if key == trigger else given.get(key)}
+
         doc = {"output": cb["output"], "outputs": outputs,
-               "inputs": [{"id": i["id"], "property": i["property"], "value": value} for i in cb["inputs"]],
-               "state": [{"id": s["id"], "property": s["property"], "value": state.get(f"{s['id']}.{s['property']}")}
-                         for s in cb["state"]],
-               "changedPropIds": [trigger]}
-        status, answer = post_json(f"{self.url}/_dash-update-component", doc)
+               "inputs": [entry(i, inputs or {}) for i in cb["inputs"]],
+               "state": [entry(s, state) for s in cb["state"]], "changedPropIds": [trigger]}
+        return doc
+
+    def call(self, trigger: str, value, state: dict, inputs: dict | None = None) -> dict:
+        """A plain callback: the response's outputs by id and property."""
+        doc = self._request(trigger, value, state, inputs)
+        status, answer = post_json(f"{self.url}/_dash-update-component?endId={self.end_id}", doc)
         assert status == 200, answer
         return answer.get("response", {})
+
+    def call_background(self, trigger: str, value, state: dict, timeout: float = 120.0) -> dict:
+        """A background callback: start the job, then poll with its signed handles until it answers."""
+        import time
+        from urllib.parse import quote
+
+        doc = self._request(trigger, value, state)
+        status, answer = post_json(f"{self.url}/_dash-update-component?endId={self.end_id}", doc)
+        assert status == 200, answer
+        if "response" in answer:
+            return answer["response"]
+        poll = (f"{self.url}/_dash-update-component?endId={self.end_id}&cacheKey={quote(answer['cacheKey'])}"
+                f"&job={quote(answer['job'])}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            status, answer = post_json(poll, doc)
+            assert status == 200, answer
+            if "response" in answer:
+                return answer["response"]
+        raise TimeoutError(f"{trigger}: no answer in {timeout:g} s")
 
     def post(self, path: str, doc: dict):
         return post_json(self.url + path, doc)
