@@ -65,7 +65,8 @@ def matching(query: Query, texts, rows=None, limit_s: float = SEARCH_TIME_LIMIT_
             found = None if labelwise_only else _joined_hits(query.joined, parts, deadline)
             if found is None:   # a match ran across labels (or cannot be judged joined): label by label
                 found = [k for k, t in enumerate(parts)
-                         if t and query.labelwise.search(t, timeout=max(deadline - time.monotonic(), 1e-3))]
+                         if t and query.labelwise.search(t, timeout=max(deadline - time.monotonic(), 1e-3),
+                                                         concurrent=True)]
             hits.extend(int(block[k]) for k in found)
             if time.monotonic() > deadline:
                 raise TimeoutError
@@ -81,7 +82,8 @@ def _joined_hits(pattern, parts: list[str], deadline: float):
     joined = "\n".join(parts)
     ends = np.cumsum([len(p) + 1 for p in parts]) - 1   # where each label's text stops
     found = []
-    for m in pattern.finditer(joined, timeout=max(deadline - time.monotonic(), 1e-3)):
+    # concurrent: the interpreter lock is released while matching, so other users' requests go on
+    for m in pattern.finditer(joined, timeout=max(deadline - time.monotonic(), 1e-3), concurrent=True):
         k = int(np.searchsorted(ends, m.start()))
         if m.end() > ends[k]:
             return None

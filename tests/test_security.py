@@ -1,5 +1,6 @@
 """Security of the running app: basic authentication, loopback and no debug by default, ids from clients."""
 import base64
+import json
 import urllib.error
 import urllib.request
 
@@ -46,3 +47,58 @@ def test_basic_authentication_guards_every_request(tmp_path):
 def test_a_bad_credentials_setting_stops_the_app(tmp_path):
     with pytest.raises(SystemExit, match="user:password"):
         app_module.require_login(app_module.Dash(__name__).server, "no-colon")
+
+
+def picked_dataset(node):
+    """The data-set picker's value in a layout tree."""
+    if isinstance(node, dict):
+        props = node.get("props", {})
+        if props.get("id") == "dataset-picker":
+            return props.get("value")
+        return next((v for v in map(picked_dataset, [props.get("children"), *node.values()]) if v), None)
+    if isinstance(node, list):
+        return next((v for v in map(picked_dataset, node) if v), None)
+    return None
+
+
+def test_a_runaway_regex_is_refused_in_bounded_time_while_others_are_served(tmp_path):
+    import threading
+    import time
+
+    import numpy as np
+
+    from httpclient import Client, http
+
+    np.save(tmp_path / "v.npy", np.random.default_rng(0).normal(size=(600, 4)).astype(np.float32))
+    (tmp_path / "m.tsv").write_text("".join(("a" * 3000 + "!") if i % 100 == 0 else f"w{i}" for i in range(600))
+                                    .replace("!", "!\n").replace("w", "\nw").lstrip("\n") + "\n")
+    proc, url, _ = run_app("--embeddings", str(tmp_path / "v.npy"), "--metadata", str(tmp_path / "m.tsv"),
+                           "--no-sample", "--data-dir", str(tmp_path / "d"))
+    try:
+        client = Client(url)
+        dataset = picked_dataset(json.loads(http(url + "/_dash-layout")[1]))
+        answer = {}
+
+        def runaway():
+            started = time.monotonic()
+            answer.update(client.call("search-query.value", "(a|aa)+$",
+                                      {"dataset-picker.value": dataset, "selection.data": None,
+                                       "isolated-subset.data": None},
+                                      inputs={"search-regex.value": ["on"], "search-column.value": None,
+                                              "search-scope.value": "all"}), seconds=time.monotonic() - started)
+
+        thread = threading.Thread(target=runaway)
+        thread.start()
+        time.sleep(0.3)
+        waits = []
+        while thread.is_alive():
+            started = time.monotonic()
+            assert http(url + "/_dash-layout")[0] == 200
+            waits.append(time.monotonic() - started)
+            time.sleep(0.05)
+        thread.join()
+        assert answer["seconds"] < 4.0
+        assert "took more than 2 s" in answer["search-message"]["children"]
+        assert len(waits) >= 3 and max(waits) < 1.0, waits     # the app kept answering meanwhile
+    finally:
+        stop(proc)
