@@ -2,6 +2,7 @@
 import shutil
 
 import numpy as np
+import psutil
 import pytest
 from dash.testing.wait import until
 
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
                                 reason="redis-server is not installed (scripts/setup.sh --test installs it)")
 
 
-def test_projection_jobs_run_on_a_celery_worker(dash_br, tmp_path):
+def test_projection_jobs_run_on_a_celery_worker_and_a_killed_one_is_reported(dash_br, tmp_path):
     redis, url = run_redis(tmp_path)
     env = {"REDIS_URL": url, "PROJECTOR_DATA_DIR": str(tmp_path / "data")}
     worker = run_worker(env, tmp_path / "worker.log")
@@ -33,6 +34,20 @@ def test_projection_jobs_run_on_a_celery_worker(dash_br, tmp_path):
         until(lambda: worker_log.read_text().count("succeeded in") >= 2, 10, msg=lambda: worker_log.read_text()[-2000:])
         assert "background_callback_" in worker_log.read_text()
         assert "error" not in text(dash_br, "#projection-message").lower()
+
+        # a worker process killed mid-job: the page says so, and the next Run goes to its replacement
+        set_input(dash_br, "#tsne-iterations", 20000)
+        dash_br.find_element("#run-projection").click()
+        wait_text(dash_br, "#projection-progress-text", "t-SNE iteration", timeout=60)
+        pool = psutil.Process(worker.pid).children()
+        assert pool, "the worker has no pool process"
+        for p in pool:
+            p.kill()
+        wait_text(dash_br, "#projection-message", "The t-SNE job stopped without a result", timeout=60)
+        dash_br.wait_for_element("#run-projection:not([disabled])", timeout=30)
+        set_input(dash_br, "#tsne-iterations", 90)
+        dash_br.find_element("#run-projection").click()
+        wait_text(dash_br, "#projection-info", "t-SNE: 90 iterations", timeout=120)
     finally:
         if app is not None:
             stop(app)
