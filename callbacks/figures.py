@@ -22,7 +22,15 @@ GRADIENT = "Viridis"
 ROLE_COLOURS = ["#e53935", "#fb8c00", "#8e24aa"]   # clicked point, neighbour, selected point
 ROLE_SIZES = {2: [12, 8, 7], 3: [7, 5, 4]}
 BASE_SIZE = {2: 5, 3: 2.5}
-HOVER_TEXT_MAX = 100_000  # above this many points, labels are not shipped with the figure; hovering asks the server
+HOVER_TEXT_MAX = 100_000
+IMAGES_DOT_OPACITY = 0    # with thumbnails drawn under the plot, the dots are invisible yet still hovered and clicked  # above this many points, labels are not shipped with the figure; hovering asks the server
+
+
+def dot_opacity(selection_shown: bool, images_shown: bool) -> float:
+    """The opacity of the drawn points: faded behind a selection, hidden when thumbnails stand in."""
+    if images_shown:
+        return IMAGES_DOT_OPACITY
+    return 0.3 if selection_shown else 0.8
 
 
 def typed(values, dtype: str = "f4") -> dict:

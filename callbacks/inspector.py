@@ -9,7 +9,7 @@ from components import ids
 
 from . import services
 from .sprites import thumbnail_url
-from .figures import HOVER_TEXT_MAX, highlight_trace, hover_texts
+from .figures import HOVER_TEXT_MAX, dot_opacity, highlight_trace, hover_texts
 from .views import (draw_notice, empty_selection, event_points, highlighted, rows_in_view, selected_points, view_points,
                     visible_neighbors)
 
@@ -134,8 +134,9 @@ def clear(_):
 
 
 @callback(Output(ids.GRAPH, "figure", allow_duplicate=True), Input(ids.SELECTION, "data"),
-          State(ids.CURRENT_VIEW, "data"), State(ids.LABEL_BY, "value"), prevent_initial_call=True)
-def highlight(selection, view, label_by):
+          State(ids.CURRENT_VIEW, "data"), State(ids.LABEL_BY, "value"), State(ids.IMAGES_SHOWN, "data"),
+          prevent_initial_call=True)
+def highlight(selection, view, label_by, images_shown):
     """Highlight the selection: only the highlighted points' coordinates travel."""
     if not view:
         return no_update
@@ -146,7 +147,7 @@ def highlight(selection, view, label_by):
             patch["data"][1][a] = []
         patch["data"][1]["customdata"] = []
         patch["data"][1]["text"] = []
-        patch["data"][0]["marker"]["opacity"] = 0.8
+        patch["data"][0]["marker"]["opacity"] = dot_opacity(False, bool(images_shown))
         return patch
     coords, points = view_points(view)
     pos, found = rows_in_view(points, pts)
@@ -157,7 +158,7 @@ def highlight(selection, view, label_by):
             patch["data"][1]["marker"][k.split(".", 1)[1]] = v
         else:
             patch["data"][1][k] = v
-    patch["data"][0]["marker"]["opacity"] = 0.3
+    patch["data"][0]["marker"]["opacity"] = dot_opacity(True, bool(images_shown))
     return patch
 
 

@@ -17,8 +17,8 @@ from components import ids
 
 from . import services
 from .data import legend_items
-from .figures import (HOVER_TEXT_MAX, build_figure, camera_layout, colour_scheme, highlight_trace, hover_texts,
-                      typed)
+from .figures import (HOVER_TEXT_MAX, build_figure, camera_layout, colour_scheme, dot_opacity, highlight_trace,
+                      hover_texts, typed)
 from .views import (AUTO_METHODS, METHOD_NAMES, as_view, draw_notice, find_cached, highlighted, projection_request,
                     rows_in_view, tsne_params, view_points)
 
@@ -249,7 +249,7 @@ def figure_for(view: dict, colour_by, label_by, selection) -> tuple[dict, list]:
                 target["marker"][k.split(".", 1)[1]] = v
             else:
                 target[k] = v
-        fig["data"][0]["marker"]["opacity"] = 0.3
+        fig["data"][0]["marker"]["opacity"] = dot_opacity(True, False)
     return fig, scheme["legend"]
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from dash import Input, Output, Patch, callback, ctx, no_update
+from dash import Input, Output, Patch, State, callback, ctx, no_update
 from flask import Response, abort
 
 import projector
 from components import ids
 
 from . import services
-from .views import view_points
+from .figures import dot_opacity
+from .views import highlighted, view_points
 
 DATASET_ID = re.compile(r"^[0-9a-f]{8,64}$")
 
@@ -76,7 +77,7 @@ def image_layout(sprite, coords: np.ndarray, points: np.ndarray, rows: np.ndarra
     size = np.where(size > 0, size, 1.0)
     return [{"source": sprite.data_uri(int(points[r])), "xref": "x", "yref": "y",
              "x": float(coords[r, 0]), "y": float(coords[r, 1]), "sizex": float(size[0]), "sizey": float(size[1]),
-             "xanchor": "center", "yanchor": "middle", "sizing": "contain", "layer": "above"} for r in rows]
+             "xanchor": "center", "yanchor": "middle", "sizing": "contain", "layer": "below"} for r in rows]
 
 
 def images_for(view: dict, ranges) -> tuple[list[dict], str]:
@@ -95,19 +96,28 @@ def images_for(view: dict, ranges) -> tuple[list[dict], str]:
 
 
 @callback(Output(ids.GRAPH, "figure", allow_duplicate=True), Output(ids.IMAGES_MESSAGE, "children"),
+          Output(ids.IMAGES_SHOWN, "data"),
           Input(ids.IMAGES, "value"), Input(ids.CURRENT_VIEW, "data"), Input(ids.GRAPH, "relayoutData"),
-          prevent_initial_call=True)
-def draw_images(show, view, relayout):
-    """The "images" view: thumbnails instead of dots while few enough points are in view to read them."""
+          State(ids.SELECTION, "data"), prevent_initial_call=True)
+def draw_images(show, view, relayout, selection):
+    """The "images" view: thumbnails under the plot instead of dots while few enough points are in view
+    to read them; the highlighted points stay drawn on top."""
     patch = Patch()
+    selected = bool(len(highlighted(selection or {})[0]))
     if not show or not view:
+        if ctx.triggered_id == ids.GRAPH:
+            return no_update, no_update, no_update
         patch["layout"]["images"] = []
-        return (patch, "") if ctx.triggered_id != ids.GRAPH else (no_update, no_update)
+        if view:
+            patch["data"][0]["marker"]["opacity"] = dot_opacity(selected, False)
+        return patch, "", False
     ranges = ranges_from_relayout(relayout) if ctx.triggered_id == ids.GRAPH else None
     if ranges == "unknown":
-        return no_update, no_update   # a relayout that moved nothing (autosize, drag mode)
+        return no_update, no_update, no_update   # a relayout that moved nothing (autosize, drag mode)
     try:
-        patch["layout"]["images"], message = images_for(view, ranges)
+        images, message = images_for(view, ranges)
     except projector.DataError as exc:
-        return no_update, str(exc)
-    return patch, message
+        return no_update, str(exc), no_update
+    patch["layout"]["images"] = images
+    patch["data"][0]["marker"]["opacity"] = dot_opacity(selected, bool(images))
+    return patch, message, bool(images)

@@ -45,6 +45,7 @@ LEGEND = "legend"
 SPHERIZE = "spherize"
 IMAGES = "show-images"
 IMAGES_MESSAGE = "images-message"
+IMAGES_SHOWN = "images-shown"      # True while thumbnails stand in for the dots
 
 # projection panel
 TABS = "projection-tabs"

@@ -203,7 +203,7 @@ def page(dataset_options: list[dict], dataset_value: str | None):
                                          ids.SUBSET, ids.SELECTION, ids.STAGED_VECTORS,
                                          ids.STAGED_METADATA, ids.STAGED_SPRITE, ids.RESTORE, ids.GIVEN,
                                          ids.CAMERA_TARGET, ids.CAMERA_CAPTURE, ids.SHARE_ID, ids.JOB_RUNNING,
-                                         ids.JOB_CANCELLED)]
+                                         ids.JOB_CANCELLED, ids.IMAGES_SHOWN)]
     stores += [dcc.Store(id=ids.METADATA_VERSION, data=0), dcc.Store(id=ids.TRAY, storage_type="local"),
                dcc.Location(id=ids.URL, refresh=False)]
     return html.Div([

@@ -269,6 +269,14 @@ def test_the_images_view_draws_thumbnails_for_the_points_in_view(dash_duo, proje
     dash_duo.find_element("#show-images input").click()
     until(lambda: dash_duo.driver.execute_script(images) == DIGITS, 30)
     wait_text(dash_duo, "#images-message", "Showing the images of the 1,797 points in view.")
+    opacity = f"return {PLOT}._fullData[0].marker.opacity;"
+    assert dash_duo.driver.execute_script(opacity) == 0          # the thumbnails stand in for the dots
+    # a click still selects, and the clicked point and its neighbours are drawn over the thumbnails
+    click_point(dash_duo, 30)
+    wait_text(dash_duo, "#status", "101 selected")
+    until(lambda: dash_duo.driver.execute_script(f"return {PLOT}._fullData[1].x.length;") == 101, 10)
+    assert dash_duo.driver.execute_script(opacity) == 0
+    assert dash_duo.driver.execute_script(f"return {PLOT}.layout.images[0].layer;") == "below"
     xs, ys = coordinates(dash_duo)
     x0, x1 = float(np.percentile(xs, 40)), float(np.percentile(xs, 60))
     y0, y1 = float(np.percentile(ys, 40)), float(np.percentile(ys, 60))
