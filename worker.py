@@ -10,6 +10,7 @@ results, and the secret that signs job handles when ``PROJECTOR_SECRET`` is not 
 from __future__ import annotations
 
 import os
+import threading
 
 # Before numba or any pool process starts: numba's workqueue layer avoids OpenMP, which cannot fork.
 os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
@@ -34,8 +35,33 @@ def make_celery(url: str) -> Celery:
     return app
 
 
+class JobManager(CeleryManager):
+    """Dash's CeleryManager, except that a job whose result has just been collected is revoked, not
+    terminated.
+
+    Dash terminates a job when it collects the job's result, and a Celery task has written its result
+    a moment before it returns. Terminating sends SIGTERM to the pool process, which by then may be
+    running the next user's job: under load (20 clients, 60 s) 2 of 402 jobs died that way. A Cancel,
+    or a job replaced by a newer request, is still terminated.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._collected = threading.local()
+
+    def get_result(self, key, job):
+        self._collected.job = job if self.result_ready(key) else None
+        return super().get_result(key, job)
+
+    def terminate_job(self, job):
+        if job is not None and getattr(self._collected, "job", None) == job:
+            self.handle.control.revoke(job)   # finished or finishing: never signal its process
+            return
+        super().terminate_job(job)
+
+
 celery_app = make_celery(os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
-manager = CeleryManager(celery_app)   # every background callback becomes a task of this Celery app
+manager = JobManager(celery_app)   # every background callback becomes a task of this Celery app
 
 
 @worker_process_init.connect

@@ -1,7 +1,11 @@
 """Load: 20 clients at once against gunicorn with several worker processes; every answer is checked
 (neighbours against brute force, searches against re, projections against their own request)."""
+import shutil
+
+import pytest
+
 import projector
-from appproc import run_app, stop
+from appproc import run_app, run_redis, run_worker, stop
 from loadwork import make_dataset, run
 
 
@@ -17,3 +21,25 @@ def test_twenty_clients_at_once_get_their_own_correct_answers(tmp_path):
     print(report)
     assert report["errors"] == 0, report["error_examples"]
     assert report["neighbours_count"] > 20 and report["search_count"] > 10 and report["projection_count"] >= 5
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+def test_twenty_clients_through_gunicorn_and_a_celery_worker(tmp_path):
+    data = tmp_path / "data"
+    ds = make_dataset(n=5_000, dim=64)
+    projector.DatasetStore(data / "store").add(ds)
+    redis, redis_url = run_redis(tmp_path)
+    env = {"REDIS_URL": redis_url, "PROJECTOR_DATA_DIR": str(data), "PROJECTOR_SECRET": "s" * 32}
+    worker = run_worker(env, tmp_path / "worker.log")
+    proc = None
+    try:
+        proc, url, _ = run_app(gunicorn_workers=2, env=env, timeout=120)
+        report = run(url, ds, clients=20, seconds=10)
+    finally:
+        for p in (proc, worker, redis):
+            if p is not None:
+                stop(p)
+    assert report["errors"] == 0, report["error_examples"]
+    assert report["projection_count"] >= 5
+    # every projection ran on the worker, none in a web process
+    assert (tmp_path / "worker.log").read_text().count("succeeded in") >= report["projection_count"]

@@ -35,6 +35,15 @@ def test_projection_jobs_run_on_a_celery_worker_and_a_killed_one_is_reported(das
         assert "background_callback_" in worker_log.read_text()
         assert "error" not in text(dash_br, "#projection-message").lower()
 
+        # Cancel stops the task on the worker (a result already collected is never signalled)
+        assert "Terminating" not in worker_log.read_text()
+        set_input(dash_br, "#tsne-iterations", 20000)
+        dash_br.find_element("#run-projection").click()
+        wait_text(dash_br, "#projection-progress-text", "t-SNE iteration", timeout=60)
+        dash_br.find_element("#cancel-projection").click()
+        wait_text(dash_br, "#projection-message", "t-SNE cancelled; press Run to start it again.", timeout=60)
+        until(lambda: "Terminating" in worker_log.read_text(), 20, msg="the worker was not told to stop the task")
+
         # a worker process killed mid-job: the page says so, and the next Run goes to its replacement
         set_input(dash_br, "#tsne-iterations", 20000)
         dash_br.find_element("#run-projection").click()
