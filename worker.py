@@ -35,7 +35,7 @@ def make_celery(url: str) -> Celery:
     return app
 
 
-class JobManager(CeleryManager):
+class CeleryJobManager(CeleryManager):
     """Dash's CeleryManager, except that a job whose result has just been collected is revoked, not
     terminated.
 
@@ -61,7 +61,7 @@ class JobManager(CeleryManager):
 
 
 celery_app = make_celery(os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
-manager = JobManager(celery_app)   # every background callback becomes a task of this Celery app
+manager = CeleryJobManager(celery_app)   # every background callback becomes a task of this Celery app
 
 
 @worker_process_init.connect
