@@ -10,12 +10,11 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 
 import projector
 from components import ids
-from projector.state import bookmarks_file, clean_state, from_tensorboard, parse_bookmarks_file
+from projector.state import NAME_MAX, bookmarks_file, clean_state, from_tensorboard, parse_bookmarks_file
 
 from . import services
 from .views import METHOD_NAMES
 
-NAME_MAX = 200
 OK, BAD = "message ok", "message"
 
 
