@@ -163,7 +163,7 @@ def inspector_panel():
         html.Details([
             html.Summary("Tag the selection"),
             html.Div([_field("Edit by (column)", dcc.Input(id=ids.TAG_COLUMN, type="text", list=ids.TAG_COLUMNS,
-                                                           placeholder="existing or new column")),
+                                                           placeholder="column")),
                       _field("value", dcc.Input(id=ids.TAG_VALUE, type="text", placeholder="e.g. politics"))],
                      className="row2"),
             html.Datalist(id=ids.TAG_COLUMNS),
