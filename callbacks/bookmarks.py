@@ -13,14 +13,9 @@ from components import ids
 from projector.state import NAME_MAX, bookmarks_file, clean_state, from_tensorboard, parse_bookmarks_file
 
 from . import services
-from .views import METHOD_NAMES
+from .views import METHOD_NAMES, sentence
 
 OK, BAD = "message ok", "message"
-
-
-def sentence(exc) -> str:
-    text = str(exc)
-    return text[:1].upper() + text[1:]
 
 
 def current_state(dataset_id, subset_id, spherize, view, colour_by, label_by, selection, search: dict,

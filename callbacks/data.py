@@ -11,7 +11,7 @@ from components import ids
 from . import bookmarks, services
 from .staging import staged_path
 from .figures import HOVER_TEXT_MAX, MAX_CATEGORIES, colour_scheme, hover_texts
-from .views import empty_selection
+from .views import empty_selection, sentence
 
 SPHERIZE_MIN_DIM = 50  # the anchor turns spherize on by default from this many dimensions
 
@@ -44,7 +44,7 @@ def load_staged(vectors: dict | None, metadata: dict | None, dim, name, sprite: 
             raise projector.DataError("a sprite needs its thumbnail width and height in pixels: enter both and press Load.")
         ds.sprite, warning = projector.read_sprite(spath, tuple(int(v) for v in sprite_dim), ds.num_points)
         if warning:
-            ds.warnings.append(warning[0].upper() + warning[1:])
+            ds.warnings.append(sentence(warning))
     staged_dirs = [staged_path(h).parent for h in (vectors, metadata, sprite) if staged_path(h)]
     services.store().add(ds, adopt=vpath)  # the upload's file moves into the store: no second copy
     for folder in staged_dirs:
@@ -67,6 +67,12 @@ def on_load(_, vectors, metadata, dim, sprite, sprite_width, sprite_height, name
     ds = services.store().get(dataset_id)
     text = f"Loaded {ds.name}: {ds.num_points:,} points × {ds.dim} dimensions."
     return dataset_options(), dataset_id, " ".join([text, *warnings]), "message ok"
+
+
+def column_choices(ds) -> tuple[list[dict], list]:
+    """The metadata columns as dropdown options and as the tag box's datalist."""
+    names = [str(c) for c in ds.metadata.columns]
+    return [{"label": c, "value": c} for c in names], [html.Option(value=c) for c in names]
 
 
 def default_colour_column(ds) -> str | None:
@@ -117,14 +123,14 @@ def set_up_panels(dataset_id, restore, tab):
                    raw_disabled=True, perplexity=None, info="", subset=None, selection=empty_selection())
         return out
     ds = services.store().get(dataset_id)
-    columns = [{"label": str(c), "value": str(c)} for c in ds.metadata.columns]
+    columns, datalist = column_choices(ds)
     label = ds.default_column()
     info = f"{ds.num_points:,} points × {ds.dim} dimensions; {len(ds.metadata.columns)} metadata columns."
     if ds.warnings:
         info = [info, *[html.Div(w) for w in ds.warnings]]
     out.update(colour_options=columns, colour=default_colour_column(ds), label_options=columns, label=label,
                search_column_options=columns, search_column=label, custom_column_options=columns,
-               custom_column=label, tag_columns=[html.Option(value=str(c)) for c in ds.metadata.columns],
+               custom_column=label, tag_columns=datalist,
                images=[{"label": " Show images instead of dots", "value": "on", "disabled": ds.sprite is None}],
                spherize=["on"] if ds.dim >= SPHERIZE_MIN_DIM else [], raw_disabled=ds.dim > 3,
                perplexity=projector.default_perplexity(ds.num_points), info=info, subset=None,

@@ -176,13 +176,20 @@ def highlight_trace(coords: np.ndarray, rows: np.ndarray, points: np.ndarray, ro
     return out
 
 
-def camera_layout(camera: dict | None, dims: int) -> dict:
-    """Layout updates that put a saved camera back: 2D axis ranges, or a 3D scene camera."""
-    if not camera:
-        return {}
+def aim_camera(layout, target: dict | None, view: dict) -> bool:
+    """Put a restored view's saved camera into ``layout`` (a figure's layout dict or a Patch of it):
+    2D axis ranges or the 3D scene camera. Only when ``target`` belongs to ``view``; says whether it did.
+    The uirevision changes with the restore, so Plotly applies it over a zoom the user made meanwhile."""
+    if not target or target.get("view_key") != view["key"] or not target.get("camera"):
+        return False
+    camera, dims = target["camera"], view["dims"]
     if dims == 2 and "x" in camera:
-        return {"xaxis.range": list(camera["x"]), "yaxis.range": list(camera["y"]),
-                "xaxis.autorange": False, "yaxis.autorange": False}
-    if dims == 3 and "scene" in camera:
-        return {"scene.camera": camera["scene"]}
-    return {}
+        for axis, values in (("xaxis", camera["x"]), ("yaxis", camera["y"])):
+            layout[axis]["range"] = list(values)
+            layout[axis]["autorange"] = False
+    elif dims == 3 and "scene" in camera:
+        layout["scene"]["camera"] = camera["scene"]
+    else:
+        return False
+    layout["uirevision"] = f"{view['key']}|{target['nonce']}"
+    return True

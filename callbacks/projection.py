@@ -17,7 +17,7 @@ from components import ids
 
 from . import services
 from .data import legend_items
-from .figures import (HOVER_TEXT_MAX, build_figure, camera_layout, colour_scheme, dot_opacity, highlight_trace,
+from .figures import (HOVER_TEXT_MAX, aim_camera, build_figure, colour_scheme, dot_opacity, highlight_trace,
                       hover_texts, typed)
 from .views import (AUTO_METHODS, METHOD_NAMES, as_view, draw_notice, find_cached, highlighted, projection_request,
                     rows_in_view, tsne_params, view_points)
@@ -274,11 +274,7 @@ def draw(planned, result, colour_by, label_by, selection, dataset_id, subset_id,
         fig, legend = figure_for(view, colour_by, label_by, selection)
     except projector.DataError as exc:
         return *skip, str(exc)
-    if camera and camera.get("view_key") == view["key"]:  # a restored view opens where it was saved
-        for path, value in camera_layout(camera["camera"], view["dims"]).items():
-            part, attr = path.split(".")
-            fig["layout"].setdefault(part, {})[attr] = value
-        fig["layout"]["uirevision"] = f"{view['key']}|{camera['nonce']}"
+    aim_camera(fig["layout"], camera, view)  # a restored view opens where it was saved
     info = view.get("info") or {}
     pca = [no_update] * 4
     if view["method"] == "pca":
@@ -327,13 +323,7 @@ def animate(frame, view, colour_by, label_by):
 
 @callback(Output(ids.GRAPH, "figure", allow_duplicate=True), Input(ids.CAMERA_TARGET, "data"),
           State(ids.CURRENT_VIEW, "data"), prevent_initial_call=True)
-def aim_camera(camera, view):
-    """A restored view that is already drawn only needs its camera put back."""
-    if not camera or not view or camera.get("view_key") != view["key"]:
-        return no_update  # another view: draw() puts the camera back when it draws it
+def restore_camera(camera, view):
+    """A restored view that is already drawn only needs its camera put back (another view: draw() does it)."""
     patch = Patch()
-    for path, value in camera_layout(camera["camera"], view["dims"]).items():
-        part, attr = path.split(".")
-        patch["layout"][part][attr] = value
-    patch["layout"]["uirevision"] = f"{view['key']}|{camera['nonce']}"
-    return patch
+    return patch if view and aim_camera(patch["layout"], camera, view) else no_update

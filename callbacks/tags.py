@@ -2,14 +2,15 @@
 is a new version of the data set's metadata, and the edited metadata.tsv can be downloaded."""
 from __future__ import annotations
 
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, no_update
 
 import projector
 from components import ids
 
 from . import services
 from .exports import slug
-from .views import selected_points
+from .data import column_choices
+from .views import selected_points, sentence
 
 
 @callback(Output(ids.METADATA_VERSION, "data"), Output(ids.TAG_MESSAGE, "children"),
@@ -30,12 +31,12 @@ def tag_selection(_, column, value, selection, dataset_id):
     try:
         ds = services.store().tag(dataset_id, column, value, points)
     except projector.DataError as exc:
-        return no_update, str(exc)[0].upper() + str(exc)[1:], "message", *skip
-    columns = [{"label": str(c), "value": str(c)} for c in ds.metadata.columns]
-    text = (f"Tagged {len(points):,} point{'s' if len(points) != 1 else ''} {str(column).strip()} = "
+        return no_update, sentence(exc), "message", *skip
+    columns, datalist = column_choices(ds)
+    column = str(column).strip()
+    text = (f"Tagged {len(points):,} point{'s' if len(points) != 1 else ''} {column} = "
             f"“{str(value or '').strip()}” (metadata version {ds.metadata_version}; the uploaded file is kept).")
-    return (ds.metadata_version, text, "message ok", columns, str(column).strip(), columns, columns, columns,
-            [html.Option(value=str(c)) for c in ds.metadata.columns])
+    return ds.metadata_version, text, "message ok", columns, column, columns, columns, columns, datalist
 
 
 @callback(Output(ids.TAG_FILE, "data"), Output(ids.TAG_MESSAGE, "children", allow_duplicate=True),

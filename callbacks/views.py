@@ -13,6 +13,12 @@ AUTO_METHODS = ("pca", "custom", "raw")   # cheap: computed as soon as they are 
 LARGE_3D = 500_000                        # above this, WebGL 3D in a browser turns sluggish
 
 
+def sentence(text) -> str:
+    """A message (or an exception's) as the sentence the user reads: capital first letter."""
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
 def projection_request(dataset_id, subset_id, spherize, method, dims, params) -> dict:
     """What to project: everything a cache key needs, as plain JSON."""
     return {"dataset": dataset_id, "subset": subset_id or None, "spherize": bool(spherize),
