@@ -9,7 +9,7 @@ import struct
 import diskcache
 import numpy as np
 
-ENGINE_VERSION = "1"  # bump when a method's output changes, so old results are not reused
+ENGINE_VERSION = "2"  # bump when a method's output changes, so old results are not reused (2: custom axes from all points)
 SIZE_LIMIT = 8 * 2**30
 
 
@@ -32,9 +32,10 @@ class ResultCache:
         self.root = str(root)
         self._cache = diskcache.Cache(self.root, size_limit=size_limit, eviction_policy="least-recently-used")
 
-    def key(self, dataset_id: str, method: str, dims: int, params: dict, subset, spherize: bool) -> str:
+    def key(self, dataset_id: str, method: str, dims: int, params: dict, subset: str | None, spherize: bool) -> str:
+        """The key of a projection's result; ``subset`` is the subset's digest (:func:`subset_digest`) or None."""
         doc = {"dataset": dataset_id, "method": method, "dims": int(dims), "params": params,
-               "subset": subset_digest(subset), "spherize": bool(spherize), "engine": ENGINE_VERSION}
+               "subset": subset, "spherize": bool(spherize), "engine": ENGINE_VERSION}
         text = json.dumps(doc, sort_keys=True, default=str)
         return "proj:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 

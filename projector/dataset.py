@@ -215,8 +215,9 @@ def content_id(vectors: np.ndarray, metadata: pd.DataFrame, metadata_tsv: bytes 
 def _align_metadata(table: formats.MetadataTable, n: int, shown: str) -> tuple[pd.DataFrame, list[str]]:
     frame = table.frame
     m = len(frame)
+    notes = [table.note] if table.note else []
     if m == n:
-        return frame, []
+        return frame, notes
     ncols = len(frame.columns)
     if ncols == 1 and m == n + 1:
         raise DataError(f"{shown} has {m:,} rows but there are {n:,} points: a single-column metadata "
@@ -235,7 +236,7 @@ def _align_metadata(table: formats.MetadataTable, n: int, shown: str) -> tuple[p
         for c in frame.columns:
             if not pd.api.types.is_numeric_dtype(frame[c]):
                 frame[c] = pd.array([None if isinstance(v, float) else v for v in frame[c]], dtype=object)
-    return frame, [warning]
+    return frame, notes + [warning]
 
 
 def load_dataset(vectors, metadata=None, *, name: str | None = None, shape=None) -> Dataset:

@@ -273,9 +273,10 @@ def _check_finite(arr: np.ndarray, shown: str) -> None:
 
 @dataclass
 class MetadataTable:
-    """Parsed metadata TSV: one row per point, and whether the file had a header row."""
+    """Parsed metadata: one row per point, whether the file had a header row, and how it was read."""
     frame: pd.DataFrame
     has_header: bool
+    note: str | None = None   # e.g. that a .tsv without tabs was read as comma-separated
 
 
 def _decode_utf8(raw: bytes, shown: str) -> str:
@@ -291,12 +292,30 @@ def _decode_utf8(raw: bytes, shown: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _csv_rows(text: str) -> list[list[str]] | None:
+    """The rows of comma-separated text (quotes as spreadsheets write them), or None when the lines do
+    not all have the same number of fields (then commas are just part of single-column labels)."""
+    import csv
+    import io
+
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text), strict=True) if any(f.strip() for f in r)]
+    except csv.Error:
+        return None
+    widths = {len(r) for r in rows}
+    return rows if rows and len(widths) == 1 and widths.pop() >= 2 else None
+
+
 def read_metadata_tsv(source, *, name: str | None = None) -> MetadataTable:
-    """Parse a metadata TSV the way TensorBoard's projector does.
+    """Parse a metadata file the way TensorBoard's projector parses its TSV.
 
     A header row iff the first non-blank line has a tab; a single-column file has no header and
     its column is called ``label``; fields split on tabs only and kept verbatim; an empty cell is
     missing; a column whose present values all read as numbers becomes float64.
+
+    Comma-separated metadata is read as CSV (quoted fields as spreadsheets write them; a header row
+    when it has several columns): a ``.csv`` file, or a ``.tsv`` that has no tab but the same number
+    of commas on every line — the table then notes how it was read.
     """
     if isinstance(source, (bytes, bytearray)):
         raw, shown = bytes(source), name or "the metadata"
@@ -307,19 +326,36 @@ def read_metadata_tsv(source, *, name: str | None = None) -> MetadataTable:
             raise DataError(f"{shown} was not found; check the path.")
         raw = path.read_bytes()
     text = _decode_utf8(raw, shown)
-    lines = [line for line in text.split("\n") if line.strip()]
-    if not lines:
+    if not text.strip():
         raise DataError(f"{shown} is empty; it needs one line per point.")
+    is_csv = shown.lower().endswith(".csv")
+    if is_csv or ("\t" not in text and "," in text):
+        rows = _csv_rows(text)
+        if rows is not None:
+            note = None if is_csv else (f"{shown} has no tabs but {len(rows[0])} comma-separated columns on every "
+                                        "line, so it was read as CSV (a header row names the columns).")
+            return _table(_unique_names(rows[0]), rows[1:], True, note)
+        if is_csv and "\t" not in text:
+            lines = [line for line in text.split("\n") if line.strip()]
+            if all("," not in line for line in lines):
+                return _table(["label"], [[line] for line in lines], False, None)
+            raise DataError(f"{shown} is not valid comma-separated text (its lines do not all have the same "
+                            "number of fields, or a quote is not closed); fix it, or save it as a .tsv.")
+    lines = [line for line in text.split("\n") if line.strip()]
     has_header = "\t" in lines[0]
     if has_header:
         names = _unique_names(lines[0].split("\t"))
-        body = lines[1:]
+        body = [line.split("\t") for line in lines[1:]]
     else:
         names = ["label"]
-        body = lines
+        body = [[line] for line in lines]
+    return _table(names, body, has_header, None)
+
+
+def _table(names: list[str], body: list[list[str]], has_header: bool, note: str | None) -> MetadataTable:
+    """Columns from rows of fields: an empty cell is missing; all-number columns become float64."""
     columns: list[list] = [[] for _ in names]
-    for line in body:
-        fields = line.split("\t")
+    for fields in body:
         for j, col in enumerate(columns):
             value = fields[j] if j < len(fields) else ""
             col.append(value if value != "" else None)
@@ -332,7 +368,7 @@ def read_metadata_tsv(source, *, name: str | None = None) -> MetadataTable:
         else:
             data[col_name] = pd.array(values, dtype=object)
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(body)), columns=names)
-    return MetadataTable(frame=frame, has_header=has_header)
+    return MetadataTable(frame=frame, has_header=has_header, note=note)
 
 
 def _unique_names(raw_names: list[str]) -> list[str]:
@@ -348,24 +384,39 @@ def _unique_names(raw_names: list[str]) -> list[str]:
     return names
 
 
-def write_metadata_tsv(frame: pd.DataFrame) -> bytes:
-    """Serialise metadata as a TSV with a header row (values verbatim, missing as empty)."""
-    out = ["\t".join(_one_line(str(c)) for c in frame.columns)]
-    cols = [_one_line_all(column_as_text(frame[c])) for c in frame.columns]
+_BREAKS = re.compile(r"[\t\r\n]")
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_UNESCAPE = re.compile(r"\\(.)")
+
+
+def metadata_needs_escapes(frame: pd.DataFrame) -> bool:
+    """Does a value or column name hold a tab or a line break (which a TSV field cannot)?"""
+    names = "".join(map(str, frame.columns))
+    return bool(_BREAKS.search(names)) or any(_BREAKS.search("".join(column_as_text(frame[c]))) for c in frame.columns)
+
+
+def write_metadata_tsv(frame: pd.DataFrame, escaped: bool | None = None) -> bytes:
+    """Serialise metadata as a TSV with a header row (values verbatim, missing as empty).
+
+    When a value holds a tab or a line break (possible from a CSV file or a DataFrame, never from a
+    TSV), every value is written with backslash escapes (``\\t``, ``\\n``, ``\\r``, ``\\\\``) so
+    nothing is lost; :func:`read_escaped_field` reverses them. Otherwise the file is TensorBoard's TSV.
+    """
+    escaped = metadata_needs_escapes(frame) if escaped is None else escaped
+    put = escape_field if escaped else (lambda t: t)
+    out = ["\t".join(put(str(c)) for c in frame.columns)]
+    cols = [list(map(put, column_as_text(frame[c]))) if escaped else column_as_text(frame[c]) for c in frame.columns]
     out.extend(map("\t".join, zip(*cols)))
     return ("\n".join(out) + "\n").encode("utf-8")
 
 
-def _one_line(text: str) -> str:
-    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+def escape_field(text: str) -> str:
+    return "".join(_ESCAPES.get(ch, ch) for ch in text) if ("\\" in text or _BREAKS.search(text)) else text
 
 
-def _one_line_all(texts: list[str]) -> list[str]:
-    """Tabs and line breaks inside values become spaces (checked once per column, not per value)."""
-    joined = "".join(texts)
-    if "\t" in joined or "\n" in joined or "\r" in joined:
-        return [_one_line(t) for t in texts]
-    return texts
+def read_escaped_field(text: str) -> str:
+    return _UNESCAPE.sub(lambda m: {"t": "\t", "n": "\n", "r": "\r"}.get(m.group(1), m.group(1)), text) \
+        if "\\" in text else text
 
 
 def column_as_text(series: pd.Series) -> list[str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .cache import subset_digest
 from .dataset import Rows, block_rows
 from .errors import Cancelled, DataError
 from .search import search
@@ -38,6 +39,7 @@ class Projection:
     info: dict = field(default_factory=dict)
     subset: np.ndarray | None = None
     cached: bool = False
+    key: str | None = None      # its key in the result cache, when one was given
 
 
 def default_perplexity(n: int) -> int:
@@ -86,16 +88,8 @@ def fill_params(method: str, dims: int, n: int, dim: int, params: dict | None) -
     raise DataError(f"unknown projection {method!r}; use one of {', '.join(METHODS)}.")
 
 
-def project(dataset, method: str, *, dims: int = 2, subset=None, params: dict | None = None,
-            spherize: bool = False, cache=None, on_progress=None, should_stop=None,
-            only_cached: bool = False) -> Projection | None:
-    """Project all points of ``dataset`` (or the points in ``subset``) with ``method``.
-
-    ``method`` is "pca", "tsne", "umap", "custom" or "raw"; ``dims`` is 2 or 3 (custom is 2D).
-    Returns a :class:`Projection`; with a :class:`ResultCache` as ``cache`` an earlier result
-    for the same data, method and parameters is returned without recomputing. With
-    ``only_cached=True`` nothing is computed: a cache miss returns None.
-    """
+def _checked(dataset, method: str, dims: int, subset):
+    """(method, dims, subset indices) after the checks every projection shares."""
     method = str(method).lower()
     if method not in METHODS:
         raise DataError(f"unknown projection {method!r}; use one of {', '.join(METHODS)}.")
@@ -112,17 +106,47 @@ def project(dataset, method: str, *, dims: int = 2, subset=None, params: dict | 
             raise DataError("a projection needs at least 2 points; select more before isolating.")
         if subset_idx[0] < 0 or subset_idx[-1] >= dataset.num_points:
             raise DataError("the subset names points that do not exist in this data set.")
-    n = dataset.num_points if subset_idx is None else len(subset_idx)
-    used = fill_params(method, dims, n, dataset.dim, params)
-    progress = on_progress or (lambda done, total, coords=None: None)
-    stop = should_stop or (lambda: False)
+    return method, dims, subset_idx
 
+
+def projection_key(dataset, method: str, *, dims: int = 2, points: int | None = None, subset_digest: str | None = None,
+                   params: dict | None = None, spherize: bool = False, cache) -> tuple[str, dict]:
+    """(result-cache key, parameters used) of a projection, found without computing or reading it.
+
+    ``points`` is how many points are projected (all, or the subset's size) and ``subset_digest``
+    the subset's id (:func:`projector.cache.subset_digest`), so no index list is read to ask.
+    """
+    method, dims, _ = _checked(dataset, method, dims, None)
+    n = dataset.num_points if points is None else int(points)
+    used = fill_params(method, dims, n, dataset.dim, params)
+    return _key(dataset, method, dims, used, subset_digest, spherize, cache), used
+
+
+def _key(dataset, method, dims, used, subset_digest, spherize, cache) -> str:
     # PCA computes all 10 components once; the axes are picked from them, so changing axes is free.
     key_params = {} if method == "pca" else used
     if method == "custom" and getattr(dataset, "metadata_version", 0):
         key_params = {**used, "metadata_version": dataset.metadata_version}  # the axes come from the labels
     key_dims = PCA_COMPONENTS if method == "pca" else dims
-    key = cache.key(dataset.id, method, key_dims, key_params, subset_idx, spherize) if cache else None
+    return cache.key(dataset.id, method, key_dims, key_params, subset_digest, spherize)
+
+
+def project(dataset, method: str, *, dims: int = 2, subset=None, params: dict | None = None,
+            spherize: bool = False, cache=None, on_progress=None, should_stop=None,
+            only_cached: bool = False) -> Projection | None:
+    """Project all points of ``dataset`` (or the points in ``subset``) with ``method``.
+
+    ``method`` is "pca", "tsne", "umap", "custom" or "raw"; ``dims`` is 2 or 3 (custom is 2D).
+    Returns a :class:`Projection`; with a :class:`ResultCache` as ``cache`` an earlier result
+    for the same data, method and parameters is returned without recomputing. With
+    ``only_cached=True`` nothing is computed: a cache miss returns None.
+    """
+    method, dims, subset_idx = _checked(dataset, method, dims, subset)
+    n = dataset.num_points if subset_idx is None else len(subset_idx)
+    used = fill_params(method, dims, n, dataset.dim, params)
+    progress = on_progress or (lambda done, total, coords=None: None)
+    stop = should_stop or (lambda: False)
+    key = _key(dataset, method, dims, used, subset_digest(subset_idx), spherize, cache) if cache else None
     hit = cache.get(key) if cache else None
     if hit is not None:
         coords, info = hit
@@ -132,7 +156,8 @@ def project(dataset, method: str, *, dims: int = 2, subset=None, params: dict | 
     else:
         X = Rows(dataset, spherize, subset_idx)  # read block by block: a large set is never copied whole
         runner = {"pca": _pca, "tsne": _tsne, "umap": _umap, "custom": _custom, "raw": _raw}[method]
-        coords, info = runner(dataset, X, key_dims, used, subset_idx, progress, stop)
+        coords, info = runner(dataset, X, PCA_COMPONENTS if method == "pca" else dims, used, subset_idx,
+                              progress, stop)
         coords = np.ascontiguousarray(coords, dtype=np.float32)
         if cache:
             cache.put(key, coords, info)
@@ -145,7 +170,7 @@ def project(dataset, method: str, *, dims: int = 2, subset=None, params: dict | 
         info["variance_shown"] = float(sum(ratios[c] for c in comps if c < len(ratios)))
         coords = np.ascontiguousarray(coords[:, comps])
     return Projection(method=method, dims=coords.shape[1], coords=coords, params=used, info=info,
-                      subset=subset_idx, cached=cached)
+                      subset=subset_idx, cached=cached, key=key)
 
 
 PCA_IN_MEMORY_MAX = 16_000_000   # values (n × D) up to which scikit-learn's solver gets the rows in memory
@@ -299,22 +324,30 @@ def _umap(dataset, X, dims, params, subset, progress, stop):
     return np.asarray(coords, dtype=np.float32), {"epochs": n_epochs}
 
 
-def _centroid(dataset, X, subset, query, regex, column):
+def _centroid(dataset, spherize, query, regex, column):
+    """The mean vector of every point of the whole data set matching ``query`` (TensorBoard matches axis
+    queries among all points, not only the ones shown), and how many matched."""
     if not query:
         return None, 0
-    hits = search(dataset, query, column=column, regex=regex, subset=subset)
+    hits = search(dataset, query, column=column, regex=regex)
     if hits.size == 0:
         return None, 0
-    rows = hits if subset is None else np.searchsorted(subset, hits)
-    return np.asarray(X[rows], dtype=np.float64).mean(axis=0), int(hits.size)
+    rows = Rows(dataset, spherize, hits)
+    total = np.zeros(dataset.dim, dtype=np.float64)
+    for _, block in rows.blocks():
+        total += block.sum(axis=0, dtype=np.float64)
+    return total / hits.size, int(hits.size)
 
 
 def _custom(dataset, X, dims, params, subset, progress, stop):
+    """Each axis runs from the centroid of one query's matches to the other's; the points shown (all,
+    or the isolated ones) are projected onto those directions."""
     info, axes = {"matches": {}, "problems": []}, []
     for a, b, axis in (("left", "right", "x"), ("down", "up", "y")):
         ends = {}
         for end in (a, b):
-            ends[end], count = _centroid(dataset, X, subset, params[end], params["regex"], params["column"])
+            ends[end], count = _centroid(dataset, X.sphere is not None, params[end], params["regex"],
+                                         params["column"])
             info["matches"][end] = count
             if params[end] and not count:
                 info["problems"].append(f"no point matches {params[end]!r} ({end}); the {axis} axis is flat.")

@@ -4,7 +4,7 @@ TensorBoard's bookmark files.
 A state is plain JSON — what a user sees, never coordinates that can be recomputed::
 
     {"dataset", "subset" (point list or None), "spherize", "method", "dims", "params",
-     "colour_by", "label_by", "selection" {"anchor", "neighbors" [[i, d]], "points", "filter"},
+     "colour_by", "label_by", "images", "selection" {"anchor", "neighbors" [[i, d]], "points", "filter"},
      "search" {"query", "regex", "column", "scope"}, "neighbours" {"k", "metric"},
      "camera" (2D ranges or a 3D camera) or None, "view_key",
      "given" {"coords", "axes", "source"} or None, "controls"}
@@ -123,6 +123,7 @@ def clean_state(raw: dict, num_points: int, dim: int) -> dict:
         "dataset": _text(raw.get("dataset"), "", 64), "subset": subset, "spherize": bool(raw.get("spherize")),
         "method": method, "dims": int(dims), "params": params,
         "colour_by": _text(raw.get("colour_by")), "label_by": _text(raw.get("label_by")),
+        "images": bool(raw.get("images")),
         "selection": {"anchor": anchor, "neighbors": neighbors,
                       "points": _ints(sel.get("points"), num_points, "selected points"),
                       "filter": bool(sel.get("filter"))},

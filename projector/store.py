@@ -16,7 +16,7 @@ import pandas as pd
 
 from .dataset import Dataset, Sprite
 from .errors import DataError
-from .formats import column_as_text, write_metadata_tsv
+from .formats import column_as_text, metadata_needs_escapes, read_escaped_field, write_metadata_tsv
 
 _ID_RE = re.compile(r"^[0-9a-f]{8,64}$")
 TAG_COLUMN_MAX = 100     # characters in a column name a tag creates
@@ -83,7 +83,7 @@ class DatasetStore:
             manifest = {"id": dataset.id, "name": dataset.name, "num_points": dataset.num_points,
                         "dim": dataset.dim, "columns": list(map(str, dataset.metadata.columns)),
                         "numeric_columns": numeric, "warnings": list(dataset.warnings),
-                        "added": time.time()}
+                        "metadata_escaped": metadata_needs_escapes(dataset.metadata), "added": time.time()}
             if dataset.sprite is not None:
                 (work / "sprite.png").write_bytes(dataset.sprite.png)
                 manifest["sprite_tile"] = list(dataset.sprite.tile)
@@ -186,13 +186,14 @@ class DatasetStore:
             version = int(manifest.get("metadata_version", 0)) + 1
             name = f"metadata.v{version}.tsv"
             tmp = d / f".{name}.tmp"
-            tmp.write_bytes(write_metadata_tsv(frame))
+            escaped = metadata_needs_escapes(frame)
+            tmp.write_bytes(write_metadata_tsv(frame, escaped))
             os.replace(tmp, d / name)
             numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
             history = manifest.get("metadata_history", []) + [
                 {"version": version, "column": column, "value": value, "points": int(len(idx)), "time": time.time()}]
             manifest.update(columns=list(map(str, frame.columns)), numeric_columns=numeric, metadata_version=version,
-                            metadata_file=name, metadata_history=history)
+                            metadata_file=name, metadata_history=history, metadata_escaped=escaped)
             tmp = d / ".manifest.json.tmp"
             tmp.write_text(json.dumps(manifest, indent=1))
             os.replace(tmp, d / "manifest.json")
@@ -274,12 +275,13 @@ def _read_stored_metadata(path: Path, manifest: dict, n: int) -> pd.DataFrame:
     if not columns:
         return pd.DataFrame(index=pd.RangeIndex(n))
     numeric = set(manifest.get("numeric_columns", []))
+    field = read_escaped_field if manifest.get("metadata_escaped") else (lambda t: t)
     lines = path.read_text(encoding="utf-8").split("\n")[1:n + 1]
     data = {c: [] for c in columns}
     for line in lines:
         fields = line.split("\t")
         for j, c in enumerate(columns):
-            v = fields[j] if j < len(fields) else ""
+            v = field(fields[j]) if j < len(fields) else ""
             data[c].append(v if v != "" else None)
     frame = {}
     for c in columns:

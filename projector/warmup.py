@@ -1,12 +1,19 @@
 """Compile umap-learn's (and the t-SNE kernel's) numba code once, so processes forked afterwards start warm.
 
-Imported by the background-job fork server before it forks any job: the first UMAP fit in a
-fresh process spends ~25 s compiling (pynndescent's routines are not cacheable); forked jobs
-inherit the compiled code and skip that.
+The warm fork server (:mod:`projector.forkservers`) imports :mod:`projector.warm`, which runs
+:func:`warm_all` before the server forks any job: the first UMAP fit in a fresh process spends ~25 s
+compiling (pynndescent's routines are not cacheable); UMAP jobs forked from it inherit the compiled
+code and skip that. The Celery worker runs the same warm-up in each pool process, in a thread
+(:func:`warm_in_background`), so other jobs need not wait.
 """
 import os
+import sys
+import threading
+from pathlib import Path
 
 os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")  # no OpenMP before fork
+
+ready = threading.Event()   # set once UMAP is compiled in this process
 
 
 def warm_umap(n: int = 4_500) -> None:
@@ -23,18 +30,37 @@ def warm_tsne() -> None:
     tsne_fast.warm()
 
 
-if os.environ.get("PROJECTOR_WARM_UMAP", "1") != "0":
+def warm_all() -> None:
+    """Compile what the jobs use; a failure only costs time later, it never stops a server."""
+    if os.environ.get("PROJECTOR_WARM_UMAP", "1") != "0":
+        try:
+            warm_umap()
+        except Exception as exc:
+            print(f"UMAP warm-up failed ({exc}); the first UMAP job will compile instead.", file=sys.stderr)
+    import sklearn.decomposition  # noqa: F401  (every first projection is a PCA: import it once, here)
+
     try:
-        warm_umap()
-    except Exception as exc:  # a failed warm-up only costs time later; never stop the server
-        import sys
+        warm_tsne()  # a small numba kernel: compiled once, then loaded from numba's cache
+    except Exception as exc:
+        print(f"t-SNE warm-up failed ({exc}); the first t-SNE job will compile instead.", file=sys.stderr)
+    ready.set()
+    flag = os.environ.get("PROJECTOR_WARM_FLAG")
+    if flag:
+        Path(flag).touch()
 
-        print(f"UMAP warm-up failed ({exc}); the first UMAP job will compile instead.", file=sys.stderr)
-import sklearn.decomposition  # noqa: E402,F401  (every first projection is a PCA: import it once, here)
 
-try:
-    warm_tsne()  # a small numba kernel: compiled once, then loaded from numba's cache
-except Exception as exc:
-    import sys
+_thread: threading.Thread | None = None
 
-    print(f"t-SNE warm-up failed ({exc}); the first t-SNE job will compile instead.", file=sys.stderr)
+
+def warm_in_background() -> None:
+    """Warm up in a thread of this process (a Celery pool process): jobs run meanwhile."""
+    global _thread
+    if _thread is None:
+        _thread = threading.Thread(target=warm_all, daemon=True, name="warm-up")
+        _thread.start()
+
+
+def warming() -> bool:
+    """Is a warm-up running in this process right now (so a UMAP job should wait for it)?"""
+    return _thread is not None and not ready.is_set()
+
