@@ -9,51 +9,44 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 from pathlib import Path
 
 # Before numba or any job process starts: numba's workqueue layer avoids OpenMP, which cannot fork.
 os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
 
 import diskcache  # noqa: E402
-import multiprocess  # noqa: E402
 from dash import Dash, DiskcacheManager  # noqa: E402
 
-import callbacks  # noqa: E402,F401  (registers every callback)
+import callbacks.all  # noqa: E402,F401  (registers every callback)
 import projector  # noqa: E402
 from callbacks import services, sprites, staging  # noqa: E402
 from callbacks.data import dataset_options  # noqa: E402
-from components.layout import page  # noqa: E402
+from components.page import page  # noqa: E402
+from projector import forkservers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 SAMPLE = ROOT / "data" / "digits"
 MAX_REQUEST_BYTES = 64 * 2**20  # one request: a callback, or one chunk of a streamed upload
 
-_jobs_configured = False
-
 
 def configure_jobs(warm_umap: bool = True) -> None:
-    """Background jobs start from a fork server, never by forking the web process.
-
-    The web process runs OpenMP code (scikit-learn, openTSNE), after which fork() hangs; the fork
-    server is a clean process that has compiled UMAP once, so no job pays numba's ~25 s compile.
-    """
-    global _jobs_configured
-    if _jobs_configured:
-        return
-    if os.environ.get("PROJECTOR_WARM_UMAP") != "0":  # "0" in the environment opts out (quick smoke runs)
-        os.environ["PROJECTOR_WARM_UMAP"] = "1" if warm_umap else "0"
-    multiprocess.set_start_method("forkserver", force=True)
-    multiprocess.set_forkserver_preload(["projector.warmup", "callbacks"])
-    # Start it now, in the background, so the warm-up is done before the first job is asked for.
-    threading.Thread(target=multiprocess.forkserver.ensure_running, daemon=True).start()
-    _jobs_configured = True
+    """Background jobs start from fork servers, never by forking the web process (see
+    :mod:`projector.forkservers`): a quick one for every job, a warm one (UMAP compiled) for UMAP jobs."""
+    forkservers.start(warm_umap)
 
 
 class JobManager(DiskcacheManager):
-    """Dash's DiskcacheManager, except that a job process which exits while its result is being
-    collected is not an error: Dash 4.4.1 lets psutil's NoSuchProcess escape from terminate_job
-    (between pid_exists and children()), which under load turned 2% of job polls into HTTP 500s."""
+    """Dash's DiskcacheManager, with job processes forked from the fork servers (UMAP jobs from the warm
+    one), and a job process that exits while its result is being collected is not an error: Dash 4.4.1
+    lets psutil's NoSuchProcess escape from terminate_job (between pid_exists and children()), which
+    under load turned 2% of job polls into HTTP 500s."""
+
+    def call_job_fn(self, key, job_fn, args, context):
+        # the same call as DiskcacheManager's own, from the server the job's method needs
+        request = args[0] if isinstance(args, (list, tuple)) and args else {}
+        services.jobs().starting(request)
+        warm = isinstance(request, dict) and request.get("method") == "umap"
+        return forkservers.process(job_fn, (key, self._make_progress_key(key), args, context), warm=warm).pid
 
     def terminate_job(self, job):
         import psutil
@@ -66,7 +59,7 @@ class JobManager(DiskcacheManager):
 
 def background_manager():
     """Celery workers (see worker.py) when REDIS_URL is set; otherwise job processes started by the
-    fork server, with their state in a diskcache folder under the data directory."""
+    fork servers, with their state in a diskcache folder under the data directory."""
     if os.environ.get("REDIS_URL"):
         import worker
 
@@ -89,7 +82,7 @@ def create_app(data_dir=None, *, datasets: list[projector.Dataset] = (), sample:
     """
     services.configure(data_dir or services.DEFAULT_DATA_DIR)
     if not os.environ.get("REDIS_URL"):
-        configure_jobs(warm_umap)  # first: the job server warms up while the data sets are stored
+        configure_jobs(warm_umap)  # first: the job servers start while the data sets are stored
     store = services.store()
     first = add_sample(store) if sample else None
     for ds in datasets:

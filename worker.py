@@ -19,7 +19,7 @@ from celery import Celery  # noqa: E402
 from celery.signals import worker_process_init  # noqa: E402
 from dash import CeleryManager  # noqa: E402
 
-import callbacks  # noqa: E402,F401  (defines the background callbacks that become tasks here)
+import callbacks.jobs  # noqa: E402,F401  (defines the background callback that becomes the task here)
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -49,6 +49,12 @@ class CeleryJobManager(CeleryManager):
         super().__init__(*args, **kwargs)
         self._collected = threading.local()
 
+    def call_job_fn(self, key, job_fn, args, context):
+        from callbacks import services
+
+        services.jobs().starting(args[0] if isinstance(args, (list, tuple)) and args else None)   # queued for a worker
+        return super().call_job_fn(key, job_fn, args, context)
+
     def get_result(self, key, job):
         self._collected.job = job if self.result_ready(key) else None
         return super().get_result(key, job)
@@ -66,5 +72,8 @@ manager = CeleryJobManager(celery_app)   # every background callback becomes a t
 
 @worker_process_init.connect
 def _warm(**_):
-    """Each pool process compiles UMAP's and t-SNE's numba code once, before its first job."""
-    import projector.warmup  # noqa: F401
+    """Each pool process compiles UMAP's and t-SNE's numba code once, in a thread: other jobs start at
+    once, and a UMAP job that arrives meanwhile waits for it (saying so)."""
+    from projector import warmup
+
+    warmup.warm_in_background()

@@ -76,4 +76,11 @@
     if (!ev.target || ev.target.id !== "upload-cancel") { return; }
     Object.values(running).forEach(function (job) { job.abort.abort(); });
   });
+
+  // A <details> opened or closed by hand tells Dash, so Load can fold the upload box away again.
+  document.addEventListener("toggle", function (ev) {
+    if (ev.target && ev.target.id === "upload-box") {
+      window.dash_clientside.set_props("upload-box", {open: ev.target.open});
+    }
+  }, true);
 })();

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-from urllib.parse import parse_qs
 
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
@@ -13,28 +12,8 @@ from components import ids
 from projector.state import NAME_MAX, bookmarks_file, clean_state, from_tensorboard, parse_bookmarks_file
 
 from . import services
-from .views import METHOD_NAMES, sentence
-
-OK, BAD = "message ok", "message"
-
-
-def current_state(dataset_id, subset_id, spherize, view, colour_by, label_by, selection, search: dict,
-                  neighbours: dict, camera) -> dict:
-    """The view a user sees now, as a checked state (see :mod:`projector.state`)."""
-    if not dataset_id or not view or view.get("dataset") != dataset_id:
-        raise projector.DataError("nothing is drawn yet: pick a data set and a projection first.")
-    ds = services.store().get(dataset_id)
-    subset = services.get_subset(subset_id)
-    given, controls = None, None
-    if view["method"] == "given":  # a view of stored coordinates keeps them
-        source = services.states().get(view["params"]["state"])
-        given, controls = source.get("given"), source.get("controls")
-    raw = {"dataset": dataset_id, "subset": None if subset is None else subset.tolist(), "spherize": bool(spherize),
-           "method": view["method"], "dims": view["dims"], "params": view["params"], "colour_by": colour_by,
-           "label_by": label_by, "selection": {k: v for k, v in (selection or {}).items() if k != "search"},
-           "search": search, "neighbours": neighbours, "camera": camera, "view_key": view.get("key"),
-           "given": given, "controls": controls}
-    return clean_state(raw, ds.num_points, ds.dim)
+from .data import panel_message
+from .views import ERROR, METHOD_NAMES, say
 
 
 def summary(state: dict) -> str:
@@ -77,54 +56,20 @@ def tray_after(tray: list, kind: str, uid: str, value=None) -> list:
     return tray
 
 
-def controls_for(state: dict, ds, state_id: str) -> dict:
-    """The value of every panel control that restores ``state`` (keys as in the data panel's set-up)."""
-    method = (state.get("controls") or "pca") if state["method"] == "given" else state["method"]
-    p, three = state.get("params") or {}, ["3d"] if state["dims"] == 3 else []
-    out = {"tab": "given" if state["method"] == "given" else method}
-    if method == "pca":
-        comps = list(p.get("components") or [0, 1]) + [2]
-        out.update(pca_x=comps[0], pca_y=comps[1], pca_z=comps[2], pca_3d=three)
-    elif method == "tsne":
-        lr = p.get("learning_rate")
-        out.update(tsne_3d=three, perplexity=p.get("perplexity"), lr=None if lr in (None, "auto") else lr,
-                   iterations=p.get("iterations"))
-    elif method == "umap":
-        out.update(umap_3d=three, umap_neighbors=p.get("n_neighbors"), umap_min_dist=p.get("min_dist"))
-    elif method == "custom":
-        out.update(left=p.get("left") or "", right=p.get("right") or "", up=p.get("up") or "",
-                   down=p.get("down") or "", custom_regex=["on"] if p.get("regex") else [],
-                   custom_column=p.get("column") if p.get("column") in ds.metadata.columns else None)
-    elif method == "raw":
-        out.update(raw_3d=three)
-    columns = set(map(str, ds.metadata.columns))
-    search = dict(state.get("search") or {})
-    search["column"] = search.get("column") if search.get("column") in columns else ds.default_column()
-    selection = dict(state["selection"])
-    if search.get("query"):  # the selection already holds this search's result: it is not run again
-        selection["search"] = search
-    out.update(
-        colour=state["colour_by"] if state.get("colour_by") in columns else None,
-        label=state["label_by"] if state.get("label_by") in columns else ds.default_column(),
-        spherize=["on"] if state["spherize"] else [],
-        subset=services.cache().put_subset(state["subset"]) if state.get("subset") else None,
-        selection=selection, search=search.get("query") or "", search_regex=["on"] if search.get("regex") else [],
-        search_column=search["column"],
-        search_scope=search.get("scope") or "all", k=state["neighbours"]["k"], metric=state["neighbours"]["metric"],
-        given={"state": state_id, "dims": state["dims"], "axes": state["given"]["axes"]}
-        if state["method"] == "given" else None,
-        camera={"view_key": state.get("view_key"), "camera": state["camera"], "nonce": secrets.token_hex(4)}
-        if state.get("camera") else None)
-    return out
-
-
-def restore_request(state_id: str) -> tuple[str, dict]:
-    """(data-set id, the RESTORE store's value) for a kept state; says so when its data set is gone."""
+def restore_request(state_id: str) -> tuple[str, str]:
+    """(data-set id, state id) of a kept state; says so when its data set is gone."""
     state = services.states().get(state_id)
     if state["dataset"] not in services.store():
         raise projector.DataError(f"this view is of data set {state['dataset']}, which is no longer on this "
                                   "server; ask its owner to upload it again.")
-    return state["dataset"], {"state": state_id, "nonce": secrets.token_hex(4)}
+    return state["dataset"], state_id
+
+
+def goto(state_id: str, text: str, uid: str | None = None) -> dict:
+    """The GOTO that restores a kept state, with the Bookmarks panel's message about it."""
+    dataset_id, state_id = restore_request(state_id)
+    return {"dataset": dataset_id, "state": state_id, "uid": uid,
+            "message": {"panel": "bookmarks", "text": text, "kind": "ok"}}
 
 
 # Reading the camera is the browser's business: only it knows where the user has zoomed or turned.
@@ -151,28 +96,23 @@ clientside_callback(
 
 @callback(Output(ids.TRAY, "data"), Output(ids.SHARE_ID, "data"), Output(ids.BOOKMARK_MESSAGE, "children"),
           Output(ids.BOOKMARK_MESSAGE, "className"), Input(ids.CAMERA_CAPTURE, "data"),
-          State(ids.TRAY, "data"), State(ids.DATASET, "value"), State(ids.SUBSET, "data"),
-          State(ids.SPHERIZE, "value"), State(ids.CURRENT_VIEW, "data"), State(ids.COLOR_BY, "value"),
-          State(ids.LABEL_BY, "value"), State(ids.SELECTION, "data"), State(ids.SEARCH, "value"),
-          State(ids.SEARCH_REGEX, "value"), State(ids.SEARCH_COLUMN, "value"), State(ids.SEARCH_SCOPE, "value"),
-          State(ids.NEIGHBOR_COUNT, "value"), State(ids.METRIC, "value"), prevent_initial_call=True)
-def keep_view(capture, tray, dataset_id, subset_id, spherize, view, colour_by, label_by, selection, query, regex,
-              column, scope, k, metric):
+          State(ids.TRAY, "data"), State(ids.VIEW, "data"), prevent_initial_call=True)
+def keep_view(capture, tray, view):
     """Add the current view to the tray, or keep it for a link."""
-    if not capture:
+    from .view import state_of
+
+    if not isinstance(capture, dict):
         return no_update, no_update, no_update, no_update
     try:
-        state = current_state(dataset_id, subset_id, spherize, view, colour_by, label_by, selection,
-                              {"query": query or "", "regex": bool(regex), "column": column, "scope": scope},
-                              {"k": k, "metric": metric}, capture.get("camera"))
+        state = state_of(view, capture.get("camera"))
     except projector.DataError as exc:
-        return no_update, no_update, sentence(exc), BAD
+        return no_update, no_update, *say(exc, ERROR)
     if capture.get("purpose") == "share":
         return (no_update, services.states().put(state),
-                "Link ready (above): it opens this view for anyone who can reach this server.", OK)
-    tray = list(tray or [])
+                *say("Link ready (above): it opens this view for anyone who can reach this server."))
+    tray = list(tray or []) if isinstance(tray, list) else []
     entry = tray_entry(f"State {len(tray)}", state)
-    return tray + [entry], no_update, f"Added “{entry['name']}”: click ▶ to come back to it.", OK
+    return tray + [entry], no_update, *say(f"Added “{entry['name']}”: click ▶ to come back to it.")
 
 
 clientside_callback(
@@ -181,6 +121,10 @@ clientside_callback(
         return window.location.origin + window.location.pathname + '?view=' + sid;
     }""",
     Output(ids.SHARE_URL, "value"), Input(ids.SHARE_ID, "data"), prevent_initial_call=True)
+
+# A link describes the view it was made of: once the view changes, the old link goes.
+clientside_callback("function (view) { return ''; }", Output(ids.SHARE_URL, "value", allow_duplicate=True),
+                    Input(ids.VIEW, "data"), prevent_initial_call=True)
 
 
 @callback(Output(ids.TRAY, "data", allow_duplicate=True),
@@ -195,9 +139,17 @@ def edit_tray(_up, _down, _delete, _names, tray):
     return new if new != tray else no_update
 
 
-@callback(Output(ids.BOOKMARK_LIST, "children"), Input(ids.TRAY, "data"), Input(ids.RESTORE, "data"))
+@callback(Output(ids.BOOKMARK_MESSAGE, "children", allow_duplicate=True),
+          Output(ids.BOOKMARK_MESSAGE, "className", allow_duplicate=True), Input(ids.SETUP, "data"),
+          prevent_initial_call=True)
+def set_up(setup):
+    """The panel's message belongs to the view it was about: a restore says so, anything else clears it."""
+    return panel_message(setup, "bookmarks")
+
+
+@callback(Output(ids.BOOKMARK_LIST, "children"), Input(ids.TRAY, "data"), Input(ids.SETUP, "data"))
 def render_tray(tray, restored):
-    if not tray:
+    if not tray or not isinstance(tray, list):
         return html.Div("No bookmarks yet. “Add bookmark” keeps the current view.", className="hint")
     rows = []
     for b in tray:
@@ -215,7 +167,7 @@ def render_tray(tray, restored):
     return rows
 
 
-@callback(Output(ids.DATASET, "value", allow_duplicate=True), Output(ids.RESTORE, "data"),
+@callback(Output(ids.GOTO, "data", allow_duplicate=True),
           Output(ids.BOOKMARK_MESSAGE, "children", allow_duplicate=True),
           Output(ids.BOOKMARK_MESSAGE, "className", allow_duplicate=True),
           Input(ids.bookmark("bookmark-restore", ALL), "n_clicks"), State(ids.TRAY, "data"),
@@ -223,15 +175,14 @@ def render_tray(tray, restored):
 def restore_bookmark(_clicks, tray):
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
-        return no_update, no_update, no_update, no_update
-    entry = next((b for b in tray or [] if b["uid"] == trigger["index"]), None)
+        return no_update, no_update, no_update
+    entry = next((b for b in tray or [] if isinstance(b, dict) and b.get("uid") == trigger["index"]), None)
     if entry is None:
-        return no_update, no_update, no_update, no_update
+        return no_update, no_update, no_update
     try:
-        dataset_id, restore = restore_request(entry["state"])
+        return goto(entry["state"], f"Restored “{entry['name']}”.", entry["uid"]), no_update, no_update
     except projector.DataError as exc:
-        return no_update, no_update, f"Cannot restore “{entry['name']}”: {exc}", BAD
-    return dataset_id, {**restore, "uid": entry["uid"]}, f"Restored “{entry['name']}”.", OK
+        return no_update, *say(f"Cannot restore “{entry['name']}”: {exc}", ERROR)
 
 
 @callback(Output(ids.BOOKMARK_DOWNLOAD, "data"), Output(ids.BOOKMARK_MESSAGE, "children", allow_duplicate=True),
@@ -239,15 +190,15 @@ def restore_bookmark(_clicks, tray):
           Input(ids.BOOKMARK_SAVE, "n_clicks"), State(ids.TRAY, "data"), prevent_initial_call=True)
 def save_bookmarks(_, tray):
     if not tray:
-        return no_update, "There are no bookmarks to save yet: “Add bookmark” keeps the current view.", BAD
+        return no_update, *say("There are no bookmarks to save yet: “Add bookmark” keeps the current view.", ERROR)
     marks = []
     for b in tray:
         try:
             marks.append({"name": b["name"], "state": services.states().get(b["state"])})
         except projector.DataError as exc:
-            return no_update, f"“{b['name']}” cannot be saved: {exc}", BAD
+            return no_update, *say(f"“{b['name']}” cannot be saved: {exc}", ERROR)
     return (dcc.send_bytes(bookmarks_file(marks), "bookmarks.json"),
-            f"Saved {len(marks)} bookmark{'s' if len(marks) != 1 else ''} to bookmarks.json.", OK)
+            *say(f"Saved {len(marks)} bookmark{'s' if len(marks) != 1 else ''} to bookmarks.json."))
 
 
 def imported_bookmarks(data: bytes, dataset_id) -> list[dict]:
@@ -278,42 +229,24 @@ def imported_bookmarks(data: bytes, dataset_id) -> list[dict]:
     return entries
 
 
-@callback(Output(ids.TRAY, "data", allow_duplicate=True), Output(ids.DATASET, "value", allow_duplicate=True),
-          Output(ids.RESTORE, "data", allow_duplicate=True),
+@callback(Output(ids.TRAY, "data", allow_duplicate=True), Output(ids.GOTO, "data", allow_duplicate=True),
           Output(ids.BOOKMARK_MESSAGE, "children", allow_duplicate=True),
           Output(ids.BOOKMARK_MESSAGE, "className", allow_duplicate=True),
           Input(ids.BOOKMARK_FILE, "contents"), State(ids.BOOKMARK_FILE, "filename"), State(ids.TRAY, "data"),
-          State(ids.DATASET, "value"), prevent_initial_call=True)
-def load_bookmarks(contents, filename, tray, dataset_id):
+          State(ids.VIEW, "data"), prevent_initial_call=True)
+def load_bookmarks(contents, filename, tray, view):
     """Add a file's bookmarks to the tray and restore the first, as TensorBoard does."""
-    if not contents:
-        return no_update, no_update, no_update, no_update, no_update
-    try:
-        data = base64.b64decode(contents.split(",", 1)[1], validate=False)
-        entries = imported_bookmarks(data, dataset_id)
-        if not entries:
-            raise projector.DataError("this bookmark file holds no bookmarks.")
-        first_dataset, restore = restore_request(entries[0]["state"])
-    except projector.DataError as exc:
-        return no_update, no_update, no_update, f"{filename}: {exc}", BAD
-    except (ValueError, IndexError):
-        return no_update, no_update, no_update, f"{filename} could not be read; choose it again.", BAD
-    return (list(tray or []) + entries, first_dataset, {**restore, "uid": entries[0]["uid"]},
-            f"Loaded {len(entries)} bookmark{'s' if len(entries) != 1 else ''} from {filename}; "
-            f"showing “{entries[0]['name']}”.", OK)
-
-
-@callback(Output(ids.DATASET, "value", allow_duplicate=True), Output(ids.RESTORE, "data", allow_duplicate=True),
-          Output(ids.DATA_MESSAGE, "children", allow_duplicate=True),
-          Output(ids.DATA_MESSAGE, "className", allow_duplicate=True),
-          Input(ids.URL, "search"), prevent_initial_call=True)
-def open_link(search):
-    """A shared link (``?view=<id>``) opens its view; a link to a data set that is gone says so."""
-    sid = parse_qs((search or "").lstrip("?")).get("view", [None])[0]
-    if not sid:
+    if not contents or not isinstance(contents, str):
         return no_update, no_update, no_update, no_update
     try:
-        dataset_id, restore = restore_request(sid)
+        data = base64.b64decode(contents.split(",", 1)[1], validate=False)
+        entries = imported_bookmarks(data, (view or {}).get("dataset"))
+        if not entries:
+            raise projector.DataError("this bookmark file holds no bookmarks.")
+        first = goto(entries[0]["state"], f"Loaded {len(entries)} bookmark{'s' if len(entries) != 1 else ''} from "
+                                          f"{filename}; showing “{entries[0]['name']}”.", entries[0]["uid"])
     except projector.DataError as exc:
-        return no_update, no_update, f"This link cannot be opened: {exc}", "message"
-    return dataset_id, restore, "Opened a shared view.", "message ok"
+        return no_update, no_update, *say(f"{filename}: {exc}", ERROR)
+    except (ValueError, IndexError):
+        return no_update, no_update, *say(f"{filename} could not be read; choose it again.", ERROR)
+    return list(tray or []) + entries, first, no_update, no_update

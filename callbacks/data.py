@@ -1,17 +1,19 @@
-"""Data panel: uploads, the data-set picker, colour by, label by, spherize."""
+"""Data panel: the data-set picker (every switch of data set or whole view goes through it), uploads and
+Load, colour by, label by, spherize, images."""
 from __future__ import annotations
 
+import secrets
 import shutil
 
-from dash import Input, Output, Patch, State, callback, ctx, html, no_update
+import pandas as pd
+from dash import Input, Output, State, callback, ctx, html, no_update
 
 import projector
 from components import ids
 
-from . import bookmarks, services
-from .staging import staged_path
-from .figures import HOVER_TEXT_MAX, MAX_CATEGORIES, colour_scheme, hover_texts
-from .views import empty_selection, sentence
+from . import services, staging
+from .figures import MAX_CATEGORIES
+from .views import ERROR, OK, SILENT, WARN, say, sentence
 
 SPHERIZE_MIN_DIM = 50  # the anchor turns spherize on by default from this many dimensions
 
@@ -21,13 +23,147 @@ def dataset_options() -> list[dict]:
             for m in services.store().list()]
 
 
+def kept_state(state_id: str | None) -> dict | None:
+    """The state a SETUP names (from a bookmark, a link, a reload or a tag), or None."""
+    return services.states().get(state_id) if state_id else None
+
+
+# ---------------------------------------------------------------- switching data set or view
+
+@callback(Output(ids.DATASET, "value"), Output(ids.DATASET, "options"), Output(ids.SETUP, "data"),
+          Input(ids.DATASET, "value"), Input(ids.GOTO, "data"), prevent_initial_call=True)
+def switch(picked, goto):
+    """Everything that changes the data set or the whole view — a pick here, Load, a bookmark, a link,
+    a reload, a tag — comes through here, and every panel sets itself up from the one SETUP."""
+    return setup_for(picked, goto if f"{ids.GOTO}.data" in ctx.triggered_prop_ids else None)
+
+
+def setup_for(picked, goto: dict | None):
+    """(picker value, picker options, SETUP) for a data set picked in the list, or for a GOTO."""
+    nonce = secrets.token_hex(4)
+    if goto is None:
+        if not isinstance(picked, str) or picked not in services.store():
+            return no_update, dataset_options(), {
+                "dataset": None, "state": None, "nonce": nonce,
+                "message": {"panel": "data", "kind": ERROR,
+                            "text": "That data set is not on the server; pick one from the list."}}
+        return no_update, no_update, {"dataset": picked, "state": None, "message": None, "nonce": nonce}
+    if not isinstance(goto, dict):
+        return no_update, no_update, no_update
+    dataset = goto.get("dataset")
+    options = dataset_options()
+    if dataset not in {o["value"] for o in options}:
+        dataset = options[0]["value"] if options else None
+        goto = {**goto, "state": None}
+    return dataset, options, {"dataset": dataset, "state": goto.get("state"), "message": goto.get("message"),
+                              "uid": goto.get("uid"), "nonce": nonce}
+
+
+# ---------------------------------------------------------------- the panel's own controls
+
+def colour_choices(ds) -> tuple[list[dict], set[str]]:
+    """Dropdown options for colour-by, and the columns that cannot colour: text with a different
+    value on every point (each point would get its own colour) says so in its option."""
+    options, unusable = [], set()
+    for c in map(str, ds.metadata.columns):
+        series = ds.metadata[c]
+        unique = not pd.api.types.is_numeric_dtype(series.dtype) and ds.num_points > MAX_CATEGORIES and \
+            series.nunique(dropna=True) == ds.num_points
+        if unique:
+            unusable.add(c)
+            options.append({"label": f"{c} — a different value on every point", "value": c, "disabled": True,
+                            "title": "each point would get its own colour; pick a column whose values repeat"})
+        else:
+            options.append({"label": c, "value": c})
+    return options, unusable
+
+
+def column_options(ds) -> list[dict]:
+    return [{"label": str(c), "value": str(c)} for c in ds.metadata.columns]
+
+
+def default_colour_column(ds, unusable=()) -> str | None:
+    """The first column with 2 to 20 distinct values: a natural thing to colour by."""
+    for c in ds.metadata.columns:
+        if str(c) not in unusable and 2 <= ds.metadata[c].nunique(dropna=True) <= MAX_CATEGORIES:
+            return str(c)
+    return None
+
+
+def panel_message(setup: dict, panel: str):
+    """The message a SETUP carries for ``panel`` (Load's, a restore's), else silence: messages belong
+    to their context and go when it changes."""
+    msg = (setup or {}).get("message") or {}
+    return say(msg.get("text"), msg.get("kind", OK)) if msg.get("panel") == panel else SILENT
+
+
+SET_UP = dict(
+    colour_options=Output(ids.COLOR_BY, "options"), colour=Output(ids.COLOR_BY, "value"),
+    colour_message=Output(ids.COLOR_MESSAGE, "children"),
+    label_options=Output(ids.LABEL_BY, "options"), label=Output(ids.LABEL_BY, "value"),
+    spherize=Output(ids.SPHERIZE, "value"), images_options=Output(ids.IMAGES, "options"),
+    images=Output(ids.IMAGES, "value"), info=Output(ids.DATASET_INFO, "children"),
+    message=Output(ids.DATA_MESSAGE, "children"), message_kind=Output(ids.DATA_MESSAGE, "className"),
+    upload_open=Output(ids.UPLOAD_BOX, "open"),
+)
+
+
+@callback(output=SET_UP, inputs=dict(setup=Input(ids.SETUP, "data")), prevent_initial_call=True)
+def set_up(setup):
+    """The Data panel's controls for a data set: its defaults, or what a restored state asks for."""
+    text, kind = panel_message(setup, "data")
+    out = dict(message=text, message_kind=kind, colour_message="")
+    dataset_id = (setup or {}).get("dataset")
+    if not dataset_id:
+        return {**out, "colour_options": [], "colour": None, "label_options": [], "label": None, "spherize": [],
+                "images_options": images_options(False), "images": [], "info": "", "upload_open": True}
+    ds = services.store().get(dataset_id)
+    options, unusable = colour_choices(ds)
+    columns = {o["value"] for o in options}
+    state = kept_state(setup.get("state"))
+    if state:
+        colour = state.get("colour_by")
+        if colour in unusable:
+            out["colour_message"] = (f"{colour} has a different value on every point, so it cannot colour them; "
+                                     "pick a column whose values repeat.")
+        colour = colour if colour in columns and colour not in unusable else None
+        label = state.get("label_by") if state.get("label_by") in columns else ds.default_column()
+        spherize, images = bool(state.get("spherize")), bool(state.get("images")) and ds.sprite is not None
+    else:
+        colour, label = default_colour_column(ds, unusable), ds.default_column()
+        spherize, images = ds.dim >= SPHERIZE_MIN_DIM, False
+    info = f"{ds.num_points:,} points × {ds.dim} dimensions; {len(ds.metadata.columns)} metadata columns."
+    if ds.warnings:
+        info = [info, *[html.Div(sentence(w), className="warn-line") for w in ds.warnings]]
+    return {**out, "colour_options": options, "colour": colour, "label_options": column_options(ds), "label": label,
+            "spherize": ["on"] if spherize else [], "images_options": images_options(ds.sprite is not None),
+            "images": ["on"] if images else [], "info": info, "upload_open": no_update}
+
+
+def images_options(enabled: bool) -> list[dict]:
+    return [{"label": " Images instead of dots", "value": "on", "disabled": not enabled}]
+
+
+# The panel's part of the view record: what its controls say.
+PART = dict(dataset=Input(ids.DATASET, "value"), colour=Input(ids.COLOR_BY, "value"),
+            label=Input(ids.LABEL_BY, "value"), spherize=Input(ids.SPHERIZE, "value"),
+            images=Input(ids.IMAGES, "value"))
+
+
+def part(dataset, colour, label, spherize, images) -> dict:
+    return {"dataset": dataset if isinstance(dataset, str) else None, "colour_by": colour or None,
+            "label_by": label or None, "spherize": bool(spherize), "images": bool(images)}
+
+
+# ---------------------------------------------------------------- uploads and Load
+
 def load_staged(vectors: dict | None, metadata: dict | None, dim, name, sprite: dict | None = None,
                 sprite_dim=None) -> tuple[str, list[str]]:
     """Parse staged uploads, add the data set to the store; returns (id, warnings)."""
-    vpath = staged_path(vectors)
+    vpath = staging.staged_path(vectors)
     if vpath is None:
         raise projector.DataError("choose an embeddings file first (.npy, .npz, .tsv or .bytes).")
-    mpath = staged_path(metadata)
+    mpath = staging.staged_path(metadata)
     if metadata and mpath is None:
         raise projector.DataError("the metadata upload is gone from the server; upload it again.")
     shape = None
@@ -37,7 +173,7 @@ def load_staged(vectors: dict | None, metadata: dict | None, dim, name, sprite: 
         shape = (None, int(dim))
     ds = projector.load_dataset(vpath, mpath, name=(name or "").strip() or vpath.stem, shape=shape)
     if sprite:
-        spath = staged_path(sprite)
+        spath = staging.staged_path(sprite)
         if spath is None:
             raise projector.DataError("the sprite upload is gone from the server; upload it again.")
         if not sprite_dim or not all(sprite_dim):
@@ -45,146 +181,58 @@ def load_staged(vectors: dict | None, metadata: dict | None, dim, name, sprite: 
         ds.sprite, warning = projector.read_sprite(spath, tuple(int(v) for v in sprite_dim), ds.num_points)
         if warning:
             ds.warnings.append(sentence(warning))
-    staged_dirs = [staged_path(h).parent for h in (vectors, metadata, sprite) if staged_path(h)]
+    staged_dirs = [staging.staged_path(h).parent for h in (vectors, metadata, sprite) if staging.staged_path(h)]
     services.store().add(ds, adopt=vpath)  # the upload's file moves into the store: no second copy
     for folder in staged_dirs:
         shutil.rmtree(folder, ignore_errors=True)
     return ds.id, ds.warnings
 
 
-@callback(Output(ids.DATASET, "options"), Output(ids.DATASET, "value"), Output(ids.DATA_MESSAGE, "children"),
-          Output(ids.DATA_MESSAGE, "className"),
-          Input(ids.LOAD, "n_clicks"),
-          State(ids.STAGED_VECTORS, "data"), State(ids.STAGED_METADATA, "data"), State(ids.BYTES_DIM, "value"),
-          State(ids.STAGED_SPRITE, "data"), State(ids.SPRITE_WIDTH, "value"), State(ids.SPRITE_HEIGHT, "value"),
-          State(ids.UPLOAD_NAME, "value"), prevent_initial_call=True)
-def on_load(_, vectors, metadata, dim, sprite, sprite_width, sprite_height, name):
+STAGED = dict(vectors=Output(ids.STAGED_VECTORS, "data", allow_duplicate=True),
+              metadata=Output(ids.STAGED_METADATA, "data", allow_duplicate=True),
+              sprite=Output(ids.STAGED_SPRITE, "data", allow_duplicate=True),
+              vectors_name=Output(ids.UPLOAD_VECTORS_NAME, "children", allow_duplicate=True),
+              metadata_name=Output(ids.UPLOAD_METADATA_NAME, "children", allow_duplicate=True),
+              sprite_name=Output(ids.UPLOAD_SPRITE_NAME, "children", allow_duplicate=True))
+
+
+def cleared_uploads(note: str = "") -> dict:
+    """The upload slots emptied: after a Load (its files are in the store) or a Cancel."""
+    return dict(vectors=None, metadata=None, sprite=None, vectors_name=note, metadata_name="", sprite_name="")
+
+
+@callback(output=dict(goto=Output(ids.GOTO, "data"), message=Output(ids.DATA_MESSAGE, "children", allow_duplicate=True),
+                      message_kind=Output(ids.DATA_MESSAGE, "className", allow_duplicate=True),
+                      upload_open=Output(ids.UPLOAD_BOX, "open", allow_duplicate=True), staged=STAGED),
+          inputs=dict(_=Input(ids.LOAD, "n_clicks"), vectors=State(ids.STAGED_VECTORS, "data"),
+                      metadata=State(ids.STAGED_METADATA, "data"), dim=State(ids.BYTES_DIM, "value"),
+                      sprite=State(ids.STAGED_SPRITE, "data"), width=State(ids.SPRITE_WIDTH, "value"),
+                      height=State(ids.SPRITE_HEIGHT, "value"), name=State(ids.UPLOAD_NAME, "value")),
+          prevent_initial_call=True)
+def on_load(_, vectors, metadata, dim, sprite, width, height, name):
+    """Store the staged files as a data set and show it; the upload box folds away."""
     try:
-        dataset_id, warnings = load_staged(vectors, metadata, dim, name, sprite,
-                                           (sprite_width, sprite_height) if sprite else None)
+        dataset_id, warnings = load_staged(vectors, metadata, dim, name, sprite, (width, height) if sprite else None)
     except projector.DataError as exc:
-        return no_update, no_update, str(exc), "message"
+        text, kind = say(exc, ERROR)
+        return dict(goto=no_update, message=text, message_kind=kind, upload_open=no_update,
+                    staged={k: no_update for k in STAGED})
     ds = services.store().get(dataset_id)
-    text = f"Loaded {ds.name}: {ds.num_points:,} points × {ds.dim} dimensions."
-    return dataset_options(), dataset_id, " ".join([text, *warnings]), "message ok"
+    text = " ".join([f"Loaded {ds.name}: {ds.num_points:,} points × {ds.dim} dimensions.", *map(sentence, warnings)])
+    goto = {"dataset": dataset_id, "state": None, "message": {"panel": "data", "text": text,
+                                                              "kind": WARN if warnings else OK}}
+    return dict(goto=goto, message=no_update, message_kind=no_update, upload_open=False, staged=cleared_uploads())
 
 
-def column_choices(ds) -> tuple[list[dict], list]:
-    """The metadata columns as dropdown options and as the tag box's datalist."""
-    names = [str(c) for c in ds.metadata.columns]
-    return [{"label": c, "value": c} for c in names], [html.Option(value=c) for c in names]
-
-
-def default_colour_column(ds) -> str | None:
-    """The first column with 2 to 20 distinct values: a natural thing to colour by."""
-    for c in ds.metadata.columns:
-        k = ds.metadata[c].nunique(dropna=True)
-        if 2 <= k <= MAX_CATEGORIES:
-            return c
-    return None
-
-
-PANEL_OUTPUTS = dict(
-    colour_options=Output(ids.COLOR_BY, "options"), colour=Output(ids.COLOR_BY, "value"),
-    label_options=Output(ids.LABEL_BY, "options"), label=Output(ids.LABEL_BY, "value"),
-    search_column_options=Output(ids.SEARCH_COLUMN, "options"), search_column=Output(ids.SEARCH_COLUMN, "value"),
-    custom_column_options=Output(ids.CUSTOM_COLUMN, "options"), custom_column=Output(ids.CUSTOM_COLUMN, "value"),
-    tag_columns=Output(ids.TAG_COLUMNS, "children"), images=Output(ids.IMAGES, "options"),
-    spherize=Output(ids.SPHERIZE, "value"), raw_disabled=Output(ids.RAW_TAB, "disabled"),
-    perplexity=Output(ids.TSNE_PERPLEXITY, "value"), info=Output(ids.DATASET_INFO, "children"),
-    subset=Output(ids.SUBSET, "data"), selection=Output(ids.SELECTION, "data"),
-    # what a restored bookmark or link sets as well
-    tab=Output(ids.TABS, "value"), pca_x=Output(ids.PCA_X, "value"), pca_y=Output(ids.PCA_Y, "value"),
-    pca_z=Output(ids.PCA_Z, "value"), pca_3d=Output(ids.PCA_3D, "value"), tsne_3d=Output(ids.TSNE_3D, "value"),
-    lr=Output(ids.TSNE_LEARNING_RATE, "value"), iterations=Output(ids.TSNE_ITERATIONS, "value"),
-    umap_3d=Output(ids.UMAP_3D, "value"), umap_neighbors=Output(ids.UMAP_NEIGHBORS, "value"),
-    umap_min_dist=Output(ids.UMAP_MIN_DIST, "value"), left=Output(ids.CUSTOM_LEFT, "value"),
-    right=Output(ids.CUSTOM_RIGHT, "value"), up=Output(ids.CUSTOM_UP, "value"), down=Output(ids.CUSTOM_DOWN, "value"),
-    custom_regex=Output(ids.CUSTOM_REGEX, "value"), raw_3d=Output(ids.RAW_3D, "value"),
-    search=Output(ids.SEARCH, "value"), search_regex=Output(ids.SEARCH_REGEX, "value"),
-    search_scope=Output(ids.SEARCH_SCOPE, "value"), k=Output(ids.NEIGHBOR_COUNT, "value"),
-    metric=Output(ids.METRIC, "value"), given=Output(ids.GIVEN, "data"), given_disabled=Output(ids.GIVEN_TAB, "disabled"),
-    given_style=Output(ids.GIVEN_TAB, "style"), given_info=Output(ids.GIVEN_INFO, "children"),
-    camera=Output(ids.CAMERA_TARGET, "data"), message=Output(ids.DATA_MESSAGE, "children", allow_duplicate=True),
-)
-HIDDEN = {"display": "none"}
-
-
-@callback(output=PANEL_OUTPUTS,
-          inputs=dict(dataset_id=Input(ids.DATASET, "value"), restore=Input(ids.RESTORE, "data"),
-                      tab=State(ids.TABS, "value")),
-          prevent_initial_call="initial_duplicate")
-def set_up_panels(dataset_id, restore, tab):
-    """Fill the panels for a data set: its columns and defaults, or every control of a restored view."""
-    out = {k: no_update for k in PANEL_OUTPUTS}
-    if not dataset_id:
-        out.update(colour_options=[], colour=None, label_options=[], label=None, search_column_options=[],
-                   search_column=None, custom_column_options=[], custom_column=None, tag_columns=[], spherize=[],
-                   raw_disabled=True, perplexity=None, info="", subset=None, selection=empty_selection())
-        return out
-    ds = services.store().get(dataset_id)
-    columns, datalist = column_choices(ds)
-    label = ds.default_column()
-    info = f"{ds.num_points:,} points × {ds.dim} dimensions; {len(ds.metadata.columns)} metadata columns."
-    if ds.warnings:
-        info = [info, *[html.Div(w) for w in ds.warnings]]
-    out.update(colour_options=columns, colour=default_colour_column(ds), label_options=columns, label=label,
-               search_column_options=columns, search_column=label, custom_column_options=columns,
-               custom_column=label, tag_columns=datalist,
-               images=[{"label": " Show images instead of dots", "value": "on", "disabled": ds.sprite is None}],
-               spherize=["on"] if ds.dim >= SPHERIZE_MIN_DIM else [], raw_disabled=ds.dim > 3,
-               perplexity=projector.default_perplexity(ds.num_points), info=info, subset=None,
-               selection=empty_selection(), given=None, given_disabled=True, given_style=HIDDEN)
-    if tab == "given":
-        out["tab"] = "pca"
-    restoring = restore and (not ctx.triggered_id or ids.RESTORE in ctx.triggered_prop_ids.values())
-    if restoring:
-        try:
-            state = services.states().get(restore["state"])
-            if state["dataset"] != dataset_id:
-                raise projector.DataError("the view belongs to another data set; pick it and restore again.")
-            out.update(bookmarks.controls_for(state, ds, restore["state"]))
-        except projector.DataError as exc:
-            out["message"] = f"The view could not be restored: {exc}"
-            return out
-        if state["method"] == "given":
-            out.update(given_disabled=False, given_style={},
-                       given_info=f"Coordinates stored in the bookmark ({state['given'].get('source') or 'saved'}), "
-                                  "drawn as they were saved. The other tabs compute projections here.")
-    return out
-
-
-def legend_items(legend: list[dict]):
-    return [html.Div([html.Span(className="swatch", style={"background": item["colour"]}) if item["colour"] else None,
-                      html.Span(item["label"]), html.Span(f"{item['count']:,}", className="legend-count")],
-                     className="legend-row") for item in legend]
-
-
-@callback(Output(ids.GRAPH, "figure", allow_duplicate=True), Output(ids.LEGEND, "children", allow_duplicate=True),
-          Input(ids.COLOR_BY, "value"), Input(ids.METADATA_VERSION, "data"), State(ids.CURRENT_VIEW, "data"),
+@callback(output=STAGED, inputs=dict(_=Input(ids.UPLOAD_CANCEL, "n_clicks"), vectors=State(ids.STAGED_VECTORS, "data"),
+                                     metadata=State(ids.STAGED_METADATA, "data"), sprite=State(ids.STAGED_SPRITE, "data")),
           prevent_initial_call=True)
-def on_colour_by(column, _version, view):
-    """Recolour the drawn points: only marker attributes travel, never coordinates."""
-    if not view:
-        return no_update, no_update
-    ds = services.store().get(view["dataset"])
-    scheme = colour_scheme(ds.metadata, column, services.get_subset(view["subset"]))
-    patch = Patch()
-    for k, v in scheme["marker"].items():
-        patch["data"][0]["marker"][k] = v
-    if scheme["kind"] != "numeric":
-        patch["data"][0]["marker"]["colorbar"] = None
-    return patch, legend_items(scheme["legend"])
-
-
-@callback(Output(ids.GRAPH, "figure", allow_duplicate=True),
-          Input(ids.LABEL_BY, "value"), Input(ids.METADATA_VERSION, "data"), State(ids.CURRENT_VIEW, "data"),
-          prevent_initial_call=True)
-def on_label_by(column, _version, view):
-    if not view or view["n"] > HOVER_TEXT_MAX:
-        return no_update
-    ds = services.store().get(view["dataset"])
-    patch = Patch()
-    patch["data"][0]["text"] = hover_texts(ds.metadata, column, services.get_subset(view["subset"]), view["n"])
-    return patch
-
+def cancel_upload(_, vectors, metadata, sprite):
+    """Cancel upload forgets every staged file (and deletes it); uploads still running stop in the page."""
+    for handle in (vectors, metadata, sprite):
+        if isinstance(handle, dict):
+            try:
+                staging.cancel(str(handle.get("token", "")))
+            except projector.DataError:
+                pass
+    return cleared_uploads("Upload cancelled; nothing was kept.")

@@ -1,10 +1,12 @@
 """Downloads: the drawn projection with every metadata column, the selection as a list, the figure as HTML.
 
-Every file says how it was made: the tables start with ``#`` comment lines holding the data set,
-method, parameters and subset as JSON (``pandas.read_csv(path, comment="#")`` reads them back).
+Tables are plain CSV (or TSV) that ``pandas.read_csv(path)`` reads back as they are — labels with
+``#``, quotes, tabs, commas or a leading ``=`` included — and how each was made (data set, method,
+parameters, subset) goes into a sidecar ``<name>.json`` downloaded beside it, never into the table.
 """
 from __future__ import annotations
 
+import csv
 import json
 import re
 
@@ -17,7 +19,8 @@ from components import ids
 from projector.formats import column_as_text
 
 from . import services
-from .views import highlighted, view_points, visible_neighbors
+from .figures import axis_names as plot_axis_names
+from .views import ERROR, highlighted, same_points, say, selection_of, view_points, visible_neighbors
 
 ROLE_NAMES = {0: "clicked", 1: "neighbour", 2: "selected"}
 
@@ -26,20 +29,22 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-")[:60] or "projection"
 
 
-def provenance(view: dict, ds) -> dict:
+def provenance(view: dict, shown: dict, ds) -> dict:
     """How a projection was made, as plain JSON."""
-    return {"data_set": ds.name, "data_set_id": ds.id, "points_in_data_set": ds.num_points,
-            "method": view["method"], "dims": view["dims"], "params": view.get("params") or {},
-            "spherize": bool(view.get("spherize")), "isolated_subset": view.get("subset"),
-            "points": int(view["n"])}
+    return {"made_by": "Embedding Projector", "data_set": ds.name, "data_set_id": ds.id,
+            "points_in_data_set": ds.num_points, "metadata_version": ds.metadata_version,
+            "method": shown["method"], "dims": shown["dims"], "params": shown.get("params") or {},
+            "spherize": bool(shown.get("spherize")),
+            "isolated_points": view_points(view).tolist() if view.get("subset") else None, "points": int(shown["n"]),
+            "axes": axis_names(shown)}
 
 
-def axis_names(view: dict) -> list[str]:
-    if view["method"] == "pca":
-        return [f"PC{int(c) + 1}" for c in (view.get("params") or {}).get("components", [])][:view["dims"]]
-    if view["method"] == "custom":
+def axis_names(shown: dict) -> list[str]:
+    if shown["method"] == "pca":
+        return [f"PC{int(c) + 1}" for c in (shown.get("params") or {}).get("components", [])][:shown["dims"]]
+    if shown["method"] == "custom":
         return ["x (left → right)", "y (down → up)"]
-    return ["x", "y", "z"][:view["dims"]]
+    return ["x", "y", "z"][:shown["dims"]]
 
 
 def metadata_columns(ds, rows: np.ndarray) -> pd.DataFrame:
@@ -48,30 +53,42 @@ def metadata_columns(ds, rows: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({str(c): column_as_text(part[c]) for c in part.columns})
 
 
-def _comment(meta: dict) -> str:
-    return "# made by Embedding Projector; how: " + json.dumps(meta, ensure_ascii=False) + "\n"
+def table_text(frame: pd.DataFrame, sep: str = ",") -> str:
+    """The table as CSV (or TSV) with every text field quoted: a label holding the separator, a quote,
+    a tab or a line break (``\r`` included, which pandas would otherwise split on) reads back whole."""
+    return frame.to_csv(sep=sep, index=False, float_format="%.7g", quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
 
 
-def projection_table(view: dict, sep: str = ",") -> tuple[str, str]:
-    """(file name, text): one row per drawn point — index, coordinates, every metadata column."""
+def drawn_projection(view: dict | None, shown: dict | None) -> dict:
+    """The projection the plot shows for the view (never one of other points)."""
+    if not view or not view.get("dataset") or not same_points(shown, view):
+        raise projector.DataError("nothing is drawn yet: pick a data set and a projection first.")
+    return shown
+
+
+def projection_table(view: dict, shown: dict, sep: str = ",") -> tuple[str, str, dict]:
+    """(file name, text, provenance): one row per drawn point — index, coordinates, every metadata column."""
+    from .plot import coordinates
+
     ds = services.store().get(view["dataset"])
-    coords, points = view_points(view)
-    names = axis_names(view)
+    coords = coordinates("shown", shown)
+    points = view_points(view)
     frame = pd.DataFrame({"index": points})
-    for j, name in enumerate(names):
+    for j, name in enumerate(axis_names(shown)):
         frame[name] = coords[:, j]
     meta = metadata_columns(ds, points)
     meta.columns = [c if c not in frame.columns else f"{c} (metadata)" for c in meta.columns]
     frame = pd.concat([frame, meta], axis=1)
     ext = "tsv" if sep == "\t" else "csv"
-    text = _comment(provenance(view, ds)) + frame.to_csv(sep=sep, index=False, float_format="%.7g")
-    return f"{slug(ds.name)}-{view['method']}-{view['dims']}d.{ext}", text
+    name = f"{slug(ds.name)}-{shown['method']}-{shown['dims']}d.{ext}"
+    return name, table_text(frame, sep), provenance(view, shown, ds)
 
 
-def list_table(selection: dict, view: dict | None, dataset_id: str, metric: str | None) -> tuple[str, str]:
-    """(file name, text): the clicked point, its neighbours shown and the selected points, with distances."""
-    ds = services.store().get(dataset_id)
-    pts, roles = highlighted(selection or {})
+def list_table(view: dict, shown: dict | None) -> tuple[str, str, dict]:
+    """(file name, text, provenance): the clicked point, its neighbours shown and the selected points."""
+    ds = services.store().get(view["dataset"])
+    selection = selection_of(view)
+    pts, roles = highlighted(selection)
     if not len(pts):
         raise projector.DataError("nothing is selected: click a point or search first, then download the list.")
     distance = {int(i): float(d) for i, d in visible_neighbors(selection)}
@@ -81,48 +98,55 @@ def list_table(selection: dict, view: dict | None, dataset_id: str, metric: str 
     frame = pd.DataFrame({"index": pts, "role": [ROLE_NAMES[int(r)] for r in roles],
                           "distance": [distance.get(int(p)) if r == 1 else None for p, r in zip(pts, roles)]})
     frame = pd.concat([frame, metadata_columns(ds, pts)], axis=1)
-    meta = {"data_set": ds.name, "data_set_id": ds.id, "clicked_point": (selection or {}).get("anchor"),
-            "distance": metric if distance else None, "rows": int(len(frame))}
-    if view:
-        meta["projection"] = provenance(view, ds)
-    return f"{slug(ds.name)}-selection.csv", _comment(meta) + frame.to_csv(index=False, float_format="%.7g")
+    meta = {"made_by": "Embedding Projector", "data_set": ds.name, "data_set_id": ds.id,
+            "clicked_point": selection.get("anchor"),
+            "distance": (view.get("neighbours") or {}).get("metric") if distance else None, "rows": int(len(frame))}
+    if same_points(shown, view):
+        meta["projection"] = provenance(view, shown, ds)
+    return f"{slug(ds.name)}-selection.csv", table_text(frame), meta
 
 
-def figure_html(view: dict, colour_by, label_by, selection) -> tuple[str, str]:
-    """(file name, text): the interactive figure as one self-contained HTML file (plotly.js inside)."""
+def figure_html(view: dict, shown: dict) -> tuple[str, str, dict]:
+    """(file name, text, provenance): the figure as one self-contained HTML file (plotly.js inside)."""
     import plotly.io as pio
 
-    from .projection import figure_for
+    from .plot import full_draw, ident_of
 
     ds = services.store().get(view["dataset"])
-    figure, _ = figure_for(view, colour_by, label_by, selection)
-    title = f"{ds.name} — {view['method']} {view['dims']}D, {view['n']:,} points"
-    fig = dict(figure)
-    fig["layout"] = {**(figure.get("layout") or {}), "title": {"text": title}}
+    figure = full_draw(view, "shown", shown, ident_of("shown", shown, view), None)[0]
+    title = f"{ds.name} — {shown['method']} {shown['dims']}D, {shown['n']:,} points ({', '.join(plot_axis_names(shown))})"
+    fig = {**figure, "layout": {**figure["layout"], "title": {"text": title}}}
     html = pio.to_html(fig, include_plotlyjs=True, full_html=True, validate=False,
                        config={"scrollZoom": True, "displaylogo": False})
-    return f"{slug(ds.name)}-{view['method']}-{view['dims']}d.html", html
+    how = provenance(view, shown, ds)
+    html = html.replace("</head>", '<script type="application/json" id="provenance">'
+                        + json.dumps(how).replace("</", "<\\/") + "</script></head>", 1)
+    return f"{slug(ds.name)}-{shown['method']}-{shown['dims']}d.html", html, how
 
 
-@callback(Output(ids.DOWNLOAD, "data"), Output(ids.EXPORT_MESSAGE, "children"),
+@callback(Output(ids.DOWNLOAD, "data"), Output(ids.DOWNLOAD_PROVENANCE, "data"),
+          Output(ids.EXPORT_MESSAGE, "children"), Output(ids.EXPORT_MESSAGE, "className"),
           Input(ids.EXPORT_CSV, "n_clicks"), Input(ids.EXPORT_TSV, "n_clicks"), Input(ids.EXPORT_LIST, "n_clicks"),
-          Input(ids.EXPORT_HTML, "n_clicks"),
-          State(ids.CURRENT_VIEW, "data"), State(ids.SELECTION, "data"), State(ids.DATASET, "value"),
-          State(ids.METRIC, "value"), State(ids.COLOR_BY, "value"), State(ids.LABEL_BY, "value"),
+          Input(ids.EXPORT_HTML, "n_clicks"), State(ids.VIEW, "data"), State(ids.SHOWN, "data"),
           prevent_initial_call=True)
-def download(_csv, _tsv, _list, _html, view, selection, dataset_id, metric, colour_by, label_by):
+def download(_csv, _tsv, _list, _html, view, shown):
     try:
         if ctx.triggered_id == ids.EXPORT_LIST:
-            name, text = list_table(selection, view, dataset_id, metric)
-        elif not view:
-            raise projector.DataError("nothing is drawn yet: pick a data set and a projection first.")
+            if not view or not view.get("dataset"):
+                raise projector.DataError("pick a data set first.")
+            name, text, how = list_table(view, shown)
         elif ctx.triggered_id == ids.EXPORT_HTML:
-            name, text = figure_html(view, colour_by, label_by, selection)
+            name, text, how = figure_html(view, drawn_projection(view, shown))
         else:
-            name, text = projection_table(view, "\t" if ctx.triggered_id == ids.EXPORT_TSV else ",")
+            name, text, how = projection_table(view, drawn_projection(view, shown),
+                                               "\t" if ctx.triggered_id == ids.EXPORT_TSV else ",")
     except projector.DataError as exc:
-        return no_update, str(exc)
-    return dcc.send_string(text, name), f"Downloaded {name}."
+        return no_update, no_update, *say(exc, ERROR)
+    sidecar = name.rsplit(".", 1)[0] + ".json"
+    if name.endswith(".html"):   # the page holds its own provenance
+        return dcc.send_string(text, name), no_update, *say(f"Downloaded {name}.")
+    return (dcc.send_string(text, name), dcc.send_string(json.dumps(how, indent=1), sidecar),
+            *say(f"Downloaded {name}, and how it was made in {sidecar}."))
 
 
 # The SVG is made where the plot is: plotly.js renders the current view (zoom and rotation included).
@@ -131,7 +155,8 @@ clientside_callback(
         const gd = document.querySelector('#scatter .js-plotly-plot');
         if (!n || !gd || !window.Plotly) { return window.dash_clientside.no_update; }
         window.Plotly.downloadImage(gd, {format: 'svg', filename: 'projection'});
-        return 'Downloaded projection.svg.';
+        return ['Downloaded projection.svg.', 'message ok'];
     }""",
-    Output(ids.EXPORT_MESSAGE, "children", allow_duplicate=True), Input(ids.EXPORT_SVG, "n_clicks"),
+    Output(ids.EXPORT_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.EXPORT_MESSAGE, "className", allow_duplicate=True), Input(ids.EXPORT_SVG, "n_clicks"),
     prevent_initial_call=True)

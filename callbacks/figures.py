@@ -19,18 +19,20 @@ OTHER_COLOUR = "#c8c8c8"
 MISSING_COLOUR = "#eeeeee"
 PLAIN_COLOUR = "#1f77b4"
 GRADIENT = "Viridis"
-ROLE_COLOURS = ["#e53935", "#fb8c00", "#8e24aa"]   # clicked point, neighbour, selected point
-ROLE_SIZES = {2: [12, 8, 7], 3: [7, 5, 4]}
+ROLE_COLOURS = ["#d50000", "#ff6d00", "#6a1b9a"]   # clicked point, neighbour, selected point
+ROLE_SIZES = {2: [18, 11, 10], 3: [9, 6, 5]}        # found points stand out among thousands of dots
 BASE_SIZE = {2: 5, 3: 2.5}
-HOVER_TEXT_MAX = 100_000
-IMAGES_DOT_OPACITY = 0    # with thumbnails drawn under the plot, the dots are invisible yet still hovered and clicked  # above this many points, labels are not shipped with the figure; hovering asks the server
+HOVER_TEXT_MAX = 100_000   # above this many points, labels are not shipped with the figure; hovering asks the server
+TEXT_LABELS_MAX = 200      # with this many points or fewer, every point's label is written on the plot
+IMAGES_DOT_OPACITY = 0     # with thumbnails drawn under the plot, the dots are invisible yet still hovered and clicked
+LABEL_FONT = {"size": 11, "color": "#212121"}
 
 
 def dot_opacity(selection_shown: bool, images_shown: bool) -> float:
     """The opacity of the drawn points: faded behind a selection, hidden when thumbnails stand in."""
     if images_shown:
         return IMAGES_DOT_OPACITY
-    return 0.3 if selection_shown else 0.8
+    return 0.2 if selection_shown else 0.8
 
 
 def typed(values, dtype: str = "f4") -> dict:
@@ -110,33 +112,40 @@ def hover_texts(frame: pd.DataFrame, column: str | None, rows: np.ndarray | None
     return [t if t else f"#{i}" for t, i in zip(column_as_text(series), idx)]
 
 
-def axis_names(view: dict) -> list[str]:
-    method, dims = view["method"], view["dims"]
+def axis_names(shown: dict) -> list[str]:
+    """Axis titles of a projection (a SHOWN record or anything with method, dims and params)."""
+    method, dims = shown["method"], shown["dims"]
     if method == "pca":
-        return [f"PC{c + 1}" for c in view["params"]["components"]]
+        return [f"PC{c + 1}" for c in shown["params"]["components"]]
     if method == "custom":
-        p = view["params"]
+        p = shown["params"]
         return [f"{p['left'] or '?'} → {p['right'] or '?'}", f"{p['down'] or '?'} → {p['up'] or '?'}"]
     if method == "given":
-        given = list(view["params"].get("axes") or [])[:dims]
+        given = list(shown["params"].get("axes") or [])[:dims]
         return given + [f"axis {i + 1}" for i in range(len(given), dims)]
     name = {"tsne": "t-SNE", "umap": "UMAP", "raw": "dimension"}.get(method, method)
     return [f"{name} {i + 1}" for i in range(dims)]
 
 
-def build_figure(coords: np.ndarray, points: np.ndarray, texts: list[str] | None, scheme: dict, view: dict) -> dict:
+def build_figure(coords: np.ndarray, texts: list[str] | None, scheme: dict, names: list[str], uirevision: str) -> dict:
     """The whole figure for one projection: trace 0 holds every drawn point, trace 1 the highlights.
 
-    ``texts`` None (large data): no labels travel; the hover label comes from the server.
+    ``texts`` None (large data): no labels travel; the hover label comes from the server. With at
+    most TEXT_LABELS_MAX points, every label is also written beside its point.
     """
     dims = coords.shape[1]
-    names = axis_names(view)
-    label = {"text": texts, "hovertemplate": "%{text}<extra></extra>"} if texts is not None else \
-        {"hoverinfo": "none"}
-    base = {"mode": "markers", **label,
+    if texts is None:
+        label = {"hoverinfo": "none"}
+    else:
+        label = {"hovertext": texts, "hovertemplate": "%{hovertext}<extra></extra>"}
+        if len(texts) <= TEXT_LABELS_MAX:
+            label.update(text=texts, textposition="top center", textfont=LABEL_FONT)
+    base = {"mode": "markers+text" if "text" in label else "markers", **label,
             "marker": {"size": BASE_SIZE[dims], "opacity": 0.8, "line": {"width": 0}, **scheme["marker"]}}
-    high = {"mode": "markers", "text": [], "customdata": [], "hovertemplate": "%{text}<extra></extra>",
-            "marker": {"size": [], "color": [], "line": {"width": 1, "color": "white"}}}
+    high = {"mode": "markers+text", "text": [], "hovertext": [], "customdata": [],
+            "hovertemplate": "%{hovertext}<extra></extra>", "textposition": "top center",
+            "textfont": {"size": 12, "color": "#000000"},
+            "marker": {"size": [], "color": [], "line": {"width": 1.5, "color": "#ffffff"}}}
     axis = {"showticklabels": False, "zeroline": False, "showgrid": False}
     if dims == 2:
         for t in (base, high):
@@ -153,21 +162,36 @@ def build_figure(coords: np.ndarray, points: np.ndarray, texts: list[str] | None
         layout = {"scene": {ax: {**axis, "title": {"text": n}, "showbackground": False}
                             for ax, n in zip(("xaxis", "yaxis", "zaxis"), names)}}
     layout.update(margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False, hovermode="closest",
-                  uirevision=view.get("key", "view"), plot_bgcolor="white", paper_bgcolor="white")
+                  uirevision=uirevision, plot_bgcolor="white", paper_bgcolor="white")
     return {"data": [base, high], "layout": layout}
+
+
+def empty_figure(caption: str) -> dict:
+    """A plot with no points, saying why (computing, nothing asked yet): never another view's points."""
+    hidden = {"visible": False}
+    return {"data": [{"type": "scattergl", "mode": "markers", "x": [], "y": []},
+                     {"type": "scattergl", "mode": "markers", "x": [], "y": [], "customdata": []}],
+            "layout": {"xaxis": hidden, "yaxis": hidden, "plot_bgcolor": "white", "paper_bgcolor": "white",
+                       "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "uirevision": "empty",
+                       "annotations": [{"text": caption, "showarrow": False, "xref": "paper", "yref": "paper",
+                                        "x": 0.5, "y": 0.5, "font": {"size": 15, "color": "#616161"}}]}}
 
 
 def highlight_trace(coords: np.ndarray, rows: np.ndarray, points: np.ndarray, roles: np.ndarray,
                     texts: list[str]) -> dict:
-    """Trace-1 values for the highlighted points: ``rows`` index ``coords``; roles 0/1/2 as ROLE_COLOURS."""
+    """Trace-1 values for the highlighted points: ``rows`` index ``coords``; roles 0/1/2 as ROLE_COLOURS.
+
+    The clicked point and its neighbours carry their labels on the plot; every highlight has a hover label.
+    """
     dims = coords.shape[1]
     sizes = np.asarray(ROLE_SIZES[dims], dtype=np.float32)[roles] if len(roles) else np.empty(0, np.float32)
     # Draw the clicked point last so it sits on top.
     order = np.argsort(-roles, kind="stable")
     rows, points, roles, sizes = rows[order], points[order], roles[order], sizes[order]
+    labels = [texts[i] for i in order]
     # customdata stays a plain list: dcc.Graph reads it per point from the trace as given.
     out = {"x": typed(coords[rows, 0]), "y": typed(coords[rows, 1]), "customdata": [int(p) for p in points],
-           "text": [texts[i] for i in order],
+           "hovertext": labels, "text": [t if r < 2 else "" for t, r in zip(labels, roles)],
            "marker.color": typed(roles, "u1"), "marker.size": typed(sizes),
            "marker.colorscale": [[i / (len(ROLE_COLOURS) - 1), c] for i, c in enumerate(ROLE_COLOURS)],
            "marker.cmin": 0, "marker.cmax": len(ROLE_COLOURS) - 1}
@@ -176,20 +200,25 @@ def highlight_trace(coords: np.ndarray, rows: np.ndarray, points: np.ndarray, ro
     return out
 
 
-def aim_camera(layout, target: dict | None, view: dict) -> bool:
-    """Put a restored view's saved camera into ``layout`` (a figure's layout dict or a Patch of it):
-    2D axis ranges or the 3D scene camera. Only when ``target`` belongs to ``view``; says whether it did.
-    The uirevision changes with the restore, so Plotly applies it over a zoom the user made meanwhile."""
-    if not target or target.get("view_key") != view["key"] or not target.get("camera"):
-        return False
-    camera, dims = target["camera"], view["dims"]
+def apply(target, values: dict) -> None:
+    """Put trace values (``"marker.size"``-style dotted keys too) into a trace dict or a Patch of one."""
+    for k, v in values.items():
+        if "." in k:
+            head, tail = k.split(".", 1)
+            target[head][tail] = v
+        else:
+            target[k] = v
+
+
+def aim_camera(layout, camera: dict, dims: int) -> bool:
+    """Put a saved camera into ``layout`` (a figure's layout dict or a Patch of it): 2D axis ranges or
+    the 3D scene camera. Says whether the camera fitted the plot."""
     if dims == 2 and "x" in camera:
         for axis, values in (("xaxis", camera["x"]), ("yaxis", camera["y"])):
             layout[axis]["range"] = list(values)
             layout[axis]["autorange"] = False
-    elif dims == 3 and "scene" in camera:
+        return True
+    if dims == 3 and "scene" in camera:
         layout["scene"]["camera"] = camera["scene"]
-    else:
-        return False
-    layout["uirevision"] = f"{view['key']}|{target['nonce']}"
-    return True
+        return True
+    return False

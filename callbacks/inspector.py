@@ -1,170 +1,221 @@
-"""Inspector: click → exact neighbours, search (scoped to neighbours or selection), lasso, isolate, clear."""
+"""Inspector: click → exact neighbours, search (scoped to the neighbours or the selection), lasso, isolate,
+show all, clear; the clicked point's card and the lists. It owns the isolated subset and the selection."""
 from __future__ import annotations
 
 import numpy as np
-from dash import ALL, Input, Output, Patch, State, callback, ctx, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
 import projector
 from components import ids
+from components.inspector import NEIGHBOR_DEFAULT
 
 from . import services
+from .data import column_options, kept_state, panel_message
+from .figures import hover_texts
 from .sprites import thumbnail_url
-from .figures import HOVER_TEXT_MAX, dot_opacity, highlight_trace, hover_texts
-from .views import (draw_notice, empty_selection, event_points, highlighted, rows_in_view, selected_points, view_points,
-                    visible_neighbors)
+from .views import (ERROR, OK, SILENT, empty_selection, event_points, keep_points, say, selected_points,
+                    selection_of, selection_points, view_points, visible_neighbors)
 
 LIST_LIMIT = 100  # rows listed for a search; every match is still selected and highlighted
 
 
-def neighbours_of(dataset_id, subset_id, spherize, anchor, k, metric) -> list:
+# ---------------------------------------------------------------- the panel's own controls
+
+SET_UP = dict(
+    subset=Output(ids.SUBSET, "data"), selection=Output(ids.SELECTION, "data"),
+    search=Output(ids.SEARCH, "value"), regex=Output(ids.SEARCH_REGEX, "value"),
+    column=Output(ids.SEARCH_COLUMN, "value"), column_options=Output(ids.SEARCH_COLUMN, "options"),
+    scope=Output(ids.SEARCH_SCOPE, "value"), k=Output(ids.NEIGHBOR_COUNT, "value"), metric=Output(ids.METRIC, "value"),
+    tag_columns=Output(ids.TAG_COLUMNS, "children"),
+    message=Output(ids.INSPECTOR_MESSAGE, "children"), message_kind=Output(ids.INSPECTOR_MESSAGE, "className"),
+    search_message=Output(ids.SEARCH_MESSAGE, "children"), search_kind=Output(ids.SEARCH_MESSAGE, "className"),
+    tag_message=Output(ids.TAG_MESSAGE, "children"), tag_kind=Output(ids.TAG_MESSAGE, "className"),
+    export_message=Output(ids.EXPORT_MESSAGE, "children"), export_kind=Output(ids.EXPORT_MESSAGE, "className"),
+)
+
+
+def restored_selection(state: dict, dataset_id: str) -> dict:
+    sel = state.get("selection") or {}
+    out = {"dataset": dataset_id, "anchor": sel.get("anchor"), "neighbors": sel.get("neighbors") or [],
+           "points": None, "filter": bool(sel.get("filter")), "search": None}
+    search = state.get("search") or {}
+    if search.get("query"):  # the selection already holds this search's result: it is not run again
+        out["search"] = search
+    return keep_points(out, sel.get("points") or [])
+
+
+@callback(output=SET_UP, inputs=dict(setup=Input(ids.SETUP, "data")), prevent_initial_call=True)
+def set_up(setup):
+    """The Inspector for a data set: nothing selected or isolated, or what a restored state holds."""
+    out = {k: no_update for k in SET_UP}
+    out["message"], out["message_kind"] = panel_message(setup, "inspector")
+    out["tag_message"], out["tag_kind"] = panel_message(setup, "tags")
+    out["search_message"], out["search_kind"] = SILENT
+    out["export_message"], out["export_kind"] = SILENT
+    dataset_id = (setup or {}).get("dataset")
+    if not dataset_id:
+        return {**out, "subset": None, "selection": empty_selection(), "column_options": [], "column": None,
+                "tag_columns": []}
     ds = services.store().get(dataset_id)
-    subset = services.get_subset(subset_id)
-    found = projector.nearest_neighbors(ds, anchor, k=int(k or 100), metric=metric or "cosine",
-                                        subset=subset, spherize=bool(spherize))
+    names = [str(c) for c in ds.metadata.columns]
+    out.update(column_options=column_options(ds), tag_columns=[html.Option(value=c) for c in names])
+    state = kept_state(setup.get("state"))
+    if not state:
+        return {**out, "subset": None, "selection": empty_selection(dataset_id), "search": "",
+                "column": ds.default_column()}
+    subset = state.get("subset")
+    search = state.get("search") or {}
+    return {**out,
+            "subset": {"dataset": dataset_id, "id": services.put_points(subset), "n": len(subset)} if subset else None,
+            "selection": restored_selection(state, dataset_id), "search": search.get("query") or "",
+            "regex": ["on"] if search.get("regex") else [],
+            "column": search.get("column") if search.get("column") in names else ds.default_column(),
+            "scope": search.get("scope") or "all", "k": state["neighbours"]["k"],
+            "metric": state["neighbours"]["metric"]}
+
+
+# The panel's part of the view record.
+PART = dict(subset=Input(ids.SUBSET, "data"), selection=Input(ids.SELECTION, "data"),
+            query=Input(ids.SEARCH, "value"), regex=Input(ids.SEARCH_REGEX, "value"),
+            column=Input(ids.SEARCH_COLUMN, "value"), scope=Input(ids.SEARCH_SCOPE, "value"),
+            k=Input(ids.NEIGHBOR_COUNT, "value"), metric=Input(ids.METRIC, "value"))
+
+
+def part(subset, selection, query, regex, column, scope, k, metric) -> dict:
+    return {"subset": subset if isinstance(subset, dict) else None,
+            "selection": selection if isinstance(selection, dict) else None,
+            "search": {"query": query or "", "regex": bool(regex), "column": column, "scope": scope or "all"},
+            "neighbours": {"k": k or NEIGHBOR_DEFAULT, "metric": metric or "cosine"}}
+
+
+# ---------------------------------------------------------------- selecting
+
+def neighbours_of(view: dict, anchor: int, k, metric) -> list:
+    ds = services.store().get(view["dataset"])
+    subset = view_points(view) if view.get("subset") else None
+    found = projector.nearest_neighbors(ds, anchor, k=int(k or NEIGHBOR_DEFAULT), metric=metric or "cosine",
+                                        subset=subset, spherize=bool(view.get("spherize")))
     return [[i, round(d, 6)] for i, d in found]
 
 
-@callback(Output(ids.SELECTION, "data", allow_duplicate=True), Output(ids.INSPECTOR_MESSAGE, "children"),
+@callback(Output(ids.SELECTION, "data", allow_duplicate=True),
+          Output(ids.INSPECTOR_MESSAGE, "children", allow_duplicate=True),
+          Output(ids.INSPECTOR_MESSAGE, "className", allow_duplicate=True),
           Input(ids.GRAPH, "clickData"), Input(ids.list_row(ALL), "n_clicks"),
-          Input(ids.NEIGHBOR_COUNT, "value"), Input(ids.METRIC, "value"),
-          State(ids.SELECTION, "data"), State(ids.DATASET, "value"), State(ids.SUBSET, "data"),
-          State(ids.SPHERIZE, "value"), State(ids.CURRENT_VIEW, "data"), prevent_initial_call=True)
-def select_point(click, row_clicks, k, metric, selection, dataset_id, subset_id, spherize, view):
+          Input(ids.NEIGHBOR_COUNT, "value"), Input(ids.METRIC, "value"), State(ids.VIEW, "data"),
+          prevent_initial_call=True)
+def select_point(click, row_clicks, k, metric, view):
     """A click on a point or a listed row makes it the anchor; its neighbours are found exactly."""
-    selection = selection or empty_selection()
+    if not view or not view.get("dataset"):
+        return no_update, no_update, no_update
+    selection = selection_of(view)
     trigger = ctx.triggered_id
     if isinstance(trigger, dict):
         if not ctx.triggered[0]["value"]:
-            return no_update, no_update
-        anchor = int(trigger["index"])
+            return no_update, no_update, no_update
+        anchor = trigger.get("index")
     elif trigger == ids.GRAPH:
         clicked = event_points(click, view)
         if not clicked:
-            return no_update, no_update
+            return no_update, no_update, no_update
         anchor = clicked[0]
     else:
         anchor = selection.get("anchor")
         if anchor is None:
-            return no_update, no_update
-    if not dataset_id:
-        return no_update, no_update
+            return no_update, no_update, no_update
     try:
-        neighbors = neighbours_of(dataset_id, subset_id, spherize, anchor, k, metric)
-    except projector.DataError as exc:
-        return no_update, str(exc)
-    keep = {"points": [], "filter": False} if trigger != ids.NEIGHBOR_COUNT and trigger != ids.METRIC else \
-        {"points": selection.get("points", []), "filter": selection.get("filter", False)}
-    return {"anchor": anchor, "neighbors": neighbors, **keep}, ""
+        neighbors = neighbours_of(view, int(anchor), k, metric)
+    except (projector.DataError, TypeError, ValueError) as exc:
+        return no_update, *say(exc if isinstance(exc, projector.DataError) else "that point does not exist.", ERROR)
+    if trigger in (ids.NEIGHBOR_COUNT, ids.METRIC):   # the same point: keep what a search kept
+        return {**selection, "neighbors": neighbors}, *SILENT
+    return {**empty_selection(view["dataset"]), "anchor": int(anchor), "neighbors": neighbors}, *SILENT
 
 
-def search_selection(dataset_id, subset_id, selection, query, regex, column, scope) -> dict:
+def search_selection(view: dict, query: str, regex, column, scope) -> dict:
     """The selection after a search: matches among all points, the neighbours shown, or the selection."""
-    ds = services.store().get(dataset_id)
-    selection = selection or empty_selection()
+    ds = services.store().get(view["dataset"])
+    selection = selection_of(view)
     if scope == "neighbors":
         among = [i for i, _ in selection.get("neighbors") or []]
     elif scope == "selection":
         among = selected_points(selection).tolist()
     else:
-        among = services.get_subset(subset_id)
+        among = view_points(view) if view.get("subset") else None
     if not query:
-        return {**selection, "points": [], "filter": False} if scope == "neighbors" else \
-            {**empty_selection(), **({} if scope == "all" else {"anchor": selection.get("anchor"),
-                                                                  "neighbors": selection.get("neighbors", [])})}
+        if scope == "neighbors":
+            return {**selection, "points": None, "filter": False, "search": None}
+        keep = {} if scope == "all" else {"anchor": selection.get("anchor"), "neighbors": selection.get("neighbors", [])}
+        return {**empty_selection(view["dataset"]), **keep}
     hits = projector.search(ds, query, column=column, regex=bool(regex), subset=among)
     if scope == "neighbors":
-        return {**selection, "points": hits.tolist(), "filter": True}
-    return {"anchor": None, "neighbors": [], "points": hits.tolist(), "filter": False}
+        return keep_points({**selection, "filter": True}, hits)
+    return keep_points({**empty_selection(view["dataset"])}, hits)
 
 
-@callback(Output(ids.SELECTION, "data", allow_duplicate=True), Output(ids.SEARCH_MESSAGE, "children"),
-          Output(ids.SEARCH_MESSAGE, "className"),
+@callback(Output(ids.SELECTION, "data", allow_duplicate=True), Output(ids.SEARCH_MESSAGE, "children", allow_duplicate=True),
+          Output(ids.SEARCH_MESSAGE, "className", allow_duplicate=True),
           Input(ids.SEARCH, "value"), Input(ids.SEARCH_REGEX, "value"), Input(ids.SEARCH_COLUMN, "value"),
-          Input(ids.SEARCH_SCOPE, "value"), State(ids.SELECTION, "data"), State(ids.DATASET, "value"),
-          State(ids.SUBSET, "data"), prevent_initial_call=True)
-def search(query, regex, column, scope, selection, dataset_id, subset_id):
-    if not dataset_id or (ctx.triggered_id != ids.SEARCH and not query):
+          Input(ids.SEARCH_SCOPE, "value"), State(ids.VIEW, "data"), prevent_initial_call=True)
+def search(query, regex, column, scope, view):
+    if not view or not view.get("dataset") or (ctx.triggered_id != ids.SEARCH and not query):
         return no_update, no_update, no_update
-    asked = {"query": query or "", "regex": bool(regex), "column": column, "scope": scope}
-    if query and (selection or {}).get("search") == asked:
-        return no_update, no_update, no_update  # a restored view: its selection is this search's result
+    query = query if isinstance(query, str) else ""
+    asked = {"query": query, "regex": bool(regex), "column": column, "scope": scope}
+    searched = selection_of(view).get("search")
+    if (query and searched == asked) or (not query and not searched):
+        # a restored view (its selection is this search's result), or an empty box with no search to clear
+        return no_update, no_update, no_update
     try:
-        new = search_selection(dataset_id, subset_id, selection, query or "", regex, column, scope)
+        new = search_selection(view, query, regex, column, scope)
     except projector.DataError as exc:
-        return no_update, str(exc), "message"
+        return no_update, *say(exc, ERROR)
     if not query:
-        return new, "", "message"
+        return new, *SILENT
     new["search"] = asked
-    n = len(new["points"])
+    n = (new.get("points") or {}).get("n", 0)
     where = {"neighbors": " among the neighbours shown", "selection": " in the selection"}.get(scope, "")
-    return new, f"{n:,} match{'es' if n != 1 else ''}{where}.", "message ok"
+    return new, *say(f"{n:,} match{'es' if n != 1 else ''}{where}.", OK)
 
 
 @callback(Output(ids.SELECTION, "data", allow_duplicate=True), Input(ids.GRAPH, "selectedData"),
-          State(ids.CURRENT_VIEW, "data"), prevent_initial_call=True)
+          State(ids.VIEW, "data"), prevent_initial_call=True)
 def lasso(selected, view):
     """Box or lasso selection on a 2D plot selects those points."""
     pts = sorted(set(event_points(selected, view)))
     if not pts:
         return no_update
-    return {**empty_selection(), "points": pts}
+    return keep_points(empty_selection(view["dataset"]), pts)
 
 
 @callback(Output(ids.SUBSET, "data", allow_duplicate=True), Output(ids.SELECTION, "data", allow_duplicate=True),
           Output(ids.INSPECTOR_MESSAGE, "children", allow_duplicate=True),
-          Input(ids.ISOLATE, "n_clicks"), State(ids.SELECTION, "data"), prevent_initial_call=True)
-def isolate(_, selection):
-    """Work on the selected points only: every projection is recomputed on the subset."""
-    pts = selected_points(selection or {})
+          Output(ids.INSPECTOR_MESSAGE, "className", allow_duplicate=True),
+          Input(ids.ISOLATE, "n_clicks"), State(ids.VIEW, "data"), prevent_initial_call=True)
+def isolate(_, view):
+    """Work on the selected points only: the open tab projects the subset again (not a crop of the plot)."""
+    if not view or not view.get("dataset"):
+        return no_update, no_update, no_update, no_update
+    pts = selected_points(selection_of(view))
     if len(pts) < 2:
-        return no_update, no_update, "Select at least 2 points (click a point, search or lasso) before isolating."
-    return services.cache().put_subset(pts), empty_selection(), ""
+        return no_update, no_update, *say("Select at least 2 points (click a point, search or lasso) before "
+                                          "isolating.", ERROR)
+    subset = {"dataset": view["dataset"], "id": services.put_points(pts), "n": int(len(pts))}
+    return subset, empty_selection(view["dataset"]), *SILENT
 
 
-@callback(Output(ids.SUBSET, "data", allow_duplicate=True), Input(ids.SHOW_ALL, "n_clicks"),
-          prevent_initial_call=True)
+@callback(Output(ids.SUBSET, "data", allow_duplicate=True), Input(ids.SHOW_ALL, "n_clicks"), prevent_initial_call=True)
 def show_all(_):
     return None
 
 
 @callback(Output(ids.SELECTION, "data", allow_duplicate=True), Output(ids.SEARCH, "value", allow_duplicate=True),
-          Input(ids.CLEAR, "n_clicks"), prevent_initial_call=True)
-def clear(_):
-    return empty_selection(), ""
+          Input(ids.CLEAR, "n_clicks"), State(ids.VIEW, "data"), prevent_initial_call=True)
+def clear(_, view):
+    return empty_selection((view or {}).get("dataset")), ""
 
 
-@callback(Output(ids.GRAPH, "figure", allow_duplicate=True), Input(ids.SELECTION, "data"),
-          State(ids.CURRENT_VIEW, "data"), State(ids.LABEL_BY, "value"), State(ids.IMAGES_SHOWN, "data"),
-          prevent_initial_call=True)
-def highlight(selection, view, label_by, images_shown):
-    """Highlight the selection: only the highlighted points' coordinates travel."""
-    if not view:
-        return no_update
-    pts, roles = highlighted(selection or {})
-    patch = Patch()
-    if not len(pts):
-        for a in ("x", "y", "z")[: view["dims"]]:
-            patch["data"][1][a] = []
-        patch["data"][1]["customdata"] = []
-        patch["data"][1]["text"] = []
-        patch["data"][0]["marker"]["opacity"] = dot_opacity(False, bool(images_shown))
-        return patch
-    coords, points = view_points(view)
-    pos, found = rows_in_view(points, pts)
-    ds = services.store().get(view["dataset"])
-    texts = hover_texts(ds.metadata, label_by_or_default(ds, label_by), pts[found], int(found.sum()))
-    for k, v in highlight_trace(coords, pos, pts[found], roles[found], texts).items():
-        if k.startswith("marker."):
-            patch["data"][1]["marker"][k.split(".", 1)[1]] = v
-        else:
-            patch["data"][1][k] = v
-    patch["data"][0]["marker"]["opacity"] = dot_opacity(True, bool(images_shown))
-    return patch
-
-
-def label_by_or_default(ds, column):
-    return column if column in ds.metadata.columns else ds.default_column()
-
+# ---------------------------------------------------------------- the card and the lists
 
 def _row(index: int, label: str, distance: float | None, scale: float, thumb: str | None = None):
     bar = html.Div(html.Div(style={"width": f"{max(4, 100 * (1 - distance / scale)):.0f}%"}), className="bar") \
@@ -176,74 +227,53 @@ def _row(index: int, label: str, distance: float | None, scale: float, thumb: st
                     n_clicks=0)
 
 
+def listed(view: dict | None) -> str:
+    """What the card and the lists show: they are drawn again only when it changes."""
+    import json
+
+    view = view or {}
+    sel = selection_of(view)
+    return json.dumps([view.get("dataset"), view.get("version"), view.get("label_by"),
+                       (view.get("neighbours") or {}).get("metric"), sel.get("anchor"), sel.get("neighbors"),
+                       (sel.get("points") or {}).get("id"), sel.get("filter")])
+
+
 @callback(Output(ids.POINT_CARD, "children"), Output(ids.NEIGHBOR_LIST, "children"),
-          Output(ids.RESULT_LIST, "children"),
-          Input(ids.SELECTION, "data"), Input(ids.LABEL_BY, "value"), Input(ids.METADATA_VERSION, "data"),
-          State(ids.DATASET, "value"), State(ids.METRIC, "value"))
-def render_inspector(selection, label_by, _version, dataset_id, metric):
-    if not dataset_id or not selection:
+          Output(ids.RESULT_LIST, "children"), Output(ids.INSPECTOR_LISTED, "data"), Input(ids.VIEW, "data"),
+          State(ids.INSPECTOR_LISTED, "data"), prevent_initial_call=True)
+def render_inspector(view, before):
+    """The clicked point's card (every metadata column), its neighbours and the selected points."""
+    now = listed(view)
+    if now == before:
+        return no_update, no_update, no_update, no_update
+    return (*inspector_lists(view), now)
+
+
+def inspector_lists(view: dict | None):
+    if not view or not view.get("dataset"):
         return None, None, None
-    ds = services.store().get(dataset_id)
-    column = label_by_or_default(ds, label_by)
-    label = lambda i: (hover_texts(ds.metadata, column, np.array([i]), 1)[0])  # noqa: E731
-    thumb = (lambda i: thumbnail_url(dataset_id, i)) if ds.sprite is not None else (lambda i: None)  # noqa: E731
-    card = None
+    selection = selection_of(view)
+    ds = services.store().get(view["dataset"])
+    column = view.get("label_by") if view.get("label_by") in ds.metadata.columns else ds.default_column()
+    label = lambda i: hover_texts(ds.metadata, column, np.array([i]), 1)[0]  # noqa: E731
+    thumb = (lambda i: thumbnail_url(ds.id, i)) if ds.sprite is not None else (lambda i: None)  # noqa: E731
+    card, nlist, results = None, None, None
     if selection.get("anchor") is not None:
         a = int(selection["anchor"])
         rows = [html.Tr([html.Td("point"), html.Td(f"#{a}")])] + [
-            html.Tr([html.Td(str(c)), html.Td(hover_texts(ds.metadata, c, np.array([a]), 1)[0]
-                                              if c in ds.metadata.columns else "")])
+            html.Tr([html.Td(str(c)), html.Td(hover_texts(ds.metadata, c, np.array([a]), 1)[0])])
             for c in ds.metadata.columns]
         image = [html.Img(src=thumb(a), className="card-thumb", alt=f"image of point {a}")] if thumb(a) else []
         card = [*image, html.H3(label(a)), html.Table(html.Tbody(rows))]
-    neighbors = visible_neighbors(selection)
-    nlist = None
-    if selection.get("anchor") is not None:
+        neighbors = visible_neighbors(selection)
         scale = max([d for _, d in neighbors] + [1e-9])
-        head = f"{len(neighbors):,} nearest neighbours ({metric or 'cosine'})"
+        head = f"{len(neighbors):,} nearest neighbours ({(view.get('neighbours') or {}).get('metric', 'cosine')})"
         if selection.get("filter"):
             head += f", {len(neighbors):,} of {len(selection.get('neighbors', [])):,} kept by the search"
         nlist = [html.H3(head)] + [_row(i, label(i), d, scale, thumb(i)) for i, d in neighbors]
-    results = None
-    pts = selection.get("points") or []
-    if pts and not selection.get("filter"):
-        shown = pts[:LIST_LIMIT]
+    if selection.get("points") and not selection.get("filter"):
+        pts = selection_points(selection)
+        shown = pts[:LIST_LIMIT].tolist()
         head = f"{len(pts):,} selected" + (f" (first {LIST_LIMIT} listed)" if len(pts) > LIST_LIMIT else "")
         results = [html.H3(head)] + [_row(i, label(i), None, 1, thumb(i)) for i in shown]
     return card, nlist, results
-
-
-@callback(Output(ids.STATUS, "children"), Input(ids.CURRENT_VIEW, "data"), Input(ids.SELECTION, "data"),
-          State(ids.DATASET, "value"))
-def status(view, selection, dataset_id):
-    if not dataset_id:
-        return "No data set loaded."
-    ds = services.store().get(dataset_id)
-    parts = [f"{ds.name}: {ds.num_points:,} points", f"{ds.dim} dimensions"]
-    if view and view.get("subset"):
-        parts.append(f"isolated {view['n']:,} of {ds.num_points:,}")
-    n_sel = len(selected_points(selection or {}))
-    parts.append(f"{n_sel:,} selected")
-    if view and draw_notice(view):  # said where the eye is, not only in the panel below the fold
-        parts.append(f"all {view['n']:,} points drawn in 3D (2D is faster)")
-    return " · ".join(parts)
-
-
-@callback(Output(ids.HOVER_LABEL, "children"), Input(ids.GRAPH, "hoverData"), State(ids.CURRENT_VIEW, "data"),
-          State(ids.LABEL_BY, "value"), prevent_initial_call=True)
-def hover_label(hover, view, label_by):
-    """The hovered point's thumbnail when the data set has a sprite, and its label on large data
-    (where the figure carries no labels)."""
-    if not view:
-        return no_update
-    ds = services.store().get(view["dataset"])
-    large = view["n"] > HOVER_TEXT_MAX
-    if not large and ds.sprite is None:
-        return no_update
-    pts = event_points(hover, view)
-    if not pts:
-        return ""
-    text = hover_texts(ds.metadata, label_by_or_default(ds, label_by), np.array(pts[:1]), 1)[0] if large else ""
-    if ds.sprite is None:
-        return text
-    return [html.Img(src=thumbnail_url(ds.id, pts[0]), className="hover-thumb", alt=""), html.Span(text)]

@@ -1,329 +1,433 @@
-"""Projection panel: plan a projection, run it as a background job with progress and cancel, draw it."""
+"""Projection panel: its controls (set up per data set or from a restored state), the projection
+request they make, the planner that decides what the plot shows for the view, and the job it follows.
+
+The planner never leaves the plot on points that are not the view's: a cached result is shown at once;
+otherwise the last complete picture of the same points stays, or their PCA stands in (computed at once
+when small, as a job when large) while the asked-for projection runs or waits for Run.
+"""
 from __future__ import annotations
 
-import io
-import json
-import os
 import secrets
-import sys
-import time
-import traceback
 
-import numpy as np
-from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, no_update
+from dash import Input, Output, State, callback, clientside_callback, ctx, no_update
 
 import projector
 from components import ids
+from projector import forkservers
+from projector.cache import subset_digest
+from projector.jobs import ACTIVE
+from projector.projections import projection_key
 
 from . import services
-from .data import legend_items
-from .figures import (HOVER_TEXT_MAX, aim_camera, build_figure, colour_scheme, dot_opacity, highlight_trace,
-                      hover_texts, typed)
-from .views import (AUTO_METHODS, METHOD_NAMES, as_view, draw_notice, find_cached, highlighted, projection_request,
-                    rows_in_view, tsne_params, view_points)
+from .data import kept_state, panel_message
+from .views import ERROR, INFO, SILENT, WARN, method_name, same_points, say, view_points
 
-PROGRESS_EVERY_S = 0.4     # how often a job reports progress (and a t-SNE frame) to the browser
-FRAME_TTL_S = 600
-
-
-def _dims(flag) -> int:
-    return 3 if flag else 2
+AUTO_METHODS = ("pca", "custom", "raw")   # cheap: computed as soon as they are asked for
+AUTO_RUN_MAX = 10_000       # t-SNE and UMAP of an isolated subset (or of all points) this small start by themselves
+INLINE_PCA_MAX = 4_000_000  # values (points × dims) whose stand-in PCA is computed within the request (≪ 1 s)
+HIDDEN = {"display": "none"}
 
 
-def build_request(dataset_id, subset_id, spherize, tab, pca_axes, pca_3d, tsne_3d, umap_3d, raw_3d, custom,
-                  tsne, umap, given=None) -> dict:
-    """The projection the panel asks for, from its controls (``given``: a bookmark's stored coordinates)."""
-    if tab == "given":
-        if not given:
-            raise projector.DataError("there are no stored coordinates to draw; restore a bookmark that has them.")
-        dims, params = int(given["dims"]), {"state": given["state"], "axes": given.get("axes") or []}
-    elif tab == "pca":
-        dims = _dims(pca_3d)
-        params = {"components": [int(a) for a in pca_axes[:dims]]}
-    elif tab == "tsne":
-        dims, params = _dims(tsne_3d), tsne_params(*tsne)
-    elif tab == "umap":
-        dims, params = _dims(umap_3d), {"n_neighbors": umap[0], "min_dist": umap[1]}
-    elif tab == "custom":
-        left, right, up, down, regex, column = custom
-        dims, params = 2, {"left": left, "right": right, "up": up, "down": down, "regex": bool(regex),
-                           "column": column}
-    else:
-        dims, params = _dims(raw_3d), {}
-    return projection_request(dataset_id, subset_id, bool(spherize), tab, dims, params)
+# ---------------------------------------------------------------- the panel's own controls
+
+SET_UP = dict(
+    tab=Output(ids.TABS, "value"),
+    pca=dict(x=Output(ids.PCA_X, "value"), y=Output(ids.PCA_Y, "value"), z=Output(ids.PCA_Z, "value"),
+             three_d=Output(ids.PCA_3D, "value")),
+    tsne=dict(three_d=Output(ids.TSNE_3D, "value"), perplexity=Output(ids.TSNE_PERPLEXITY, "value"),
+              learning_rate=Output(ids.TSNE_LEARNING_RATE, "value"), iterations=Output(ids.TSNE_ITERATIONS, "value")),
+    umap=dict(three_d=Output(ids.UMAP_3D, "value"), neighbors=Output(ids.UMAP_NEIGHBORS, "value"),
+              min_dist=Output(ids.UMAP_MIN_DIST, "value")),
+    custom=dict(left=Output(ids.CUSTOM_LEFT, "value"), right=Output(ids.CUSTOM_RIGHT, "value"),
+                up=Output(ids.CUSTOM_UP, "value"), down=Output(ids.CUSTOM_DOWN, "value"),
+                regex=Output(ids.CUSTOM_REGEX, "value"), column=Output(ids.CUSTOM_COLUMN, "value"),
+                column_options=Output(ids.CUSTOM_COLUMN, "options")),
+    raw=dict(three_d=Output(ids.RAW_3D, "value"), disabled=Output(ids.RAW_TAB, "disabled")),
+    given=dict(data=Output(ids.GIVEN, "data"), disabled=Output(ids.GIVEN_TAB, "disabled"),
+               style=Output(ids.GIVEN_TAB, "style"), info=Output(ids.GIVEN_INFO, "children")),
+    message=Output(ids.PROJECTION_MESSAGE, "children"), message_kind=Output(ids.PROJECTION_MESSAGE, "className"),
+)
 
 
-@callback(Output(ids.PLANNED_VIEW, "data"), Output(ids.JOB, "data"), Output(ids.PROJECTION_MESSAGE, "children"),
-          inputs=dict(dataset_id=Input(ids.DATASET, "value"), subset_id=Input(ids.SUBSET, "data"),
-                      spherize=Input(ids.SPHERIZE, "value"), tab=Input(ids.TABS, "value"),
-                      pca_x=Input(ids.PCA_X, "value"), pca_y=Input(ids.PCA_Y, "value"),
-                      pca_z=Input(ids.PCA_Z, "value"), pca_3d=Input(ids.PCA_3D, "value"),
-                      tsne_3d=Input(ids.TSNE_3D, "value"), umap_3d=Input(ids.UMAP_3D, "value"),
-                      raw_3d=Input(ids.RAW_3D, "value"),
-                      left=Input(ids.CUSTOM_LEFT, "value"), right=Input(ids.CUSTOM_RIGHT, "value"),
-                      up=Input(ids.CUSTOM_UP, "value"), down=Input(ids.CUSTOM_DOWN, "value"),
-                      regex=Input(ids.CUSTOM_REGEX, "value"), column=Input(ids.CUSTOM_COLUMN, "value"),
-                      run=Input(ids.RUN, "n_clicks"), version=Input(ids.METADATA_VERSION, "data"),
-                      perplexity=State(ids.TSNE_PERPLEXITY, "value"), lr=State(ids.TSNE_LEARNING_RATE, "value"),
-                      iterations=State(ids.TSNE_ITERATIONS, "value"),
-                      neighbors=State(ids.UMAP_NEIGHBORS, "value"), min_dist=State(ids.UMAP_MIN_DIST, "value"),
-                      given=State(ids.GIVEN, "data")),
-          prevent_initial_call=True)  # the data panel's set-up of a data set triggers the first plan
-def plan_projection(dataset_id, subset_id, spherize, tab, pca_x, pca_y, pca_z, pca_3d, tsne_3d, umap_3d, raw_3d,
-                    left, right, up, down, regex, column, run, version, perplexity, lr, iterations, neighbors, min_dist,
-                    given):
-    """A cached projection is drawn at once; otherwise cheap methods start a job and t-SNE/UMAP wait for Run."""
-    if not dataset_id:
-        return no_update, no_update, ""
-    if ctx.triggered_id == ids.METADATA_VERSION and tab != "custom":
-        return no_update, no_update, no_update  # only custom axes come from the labels a tag changed
-    try:
-        request = build_request(dataset_id, subset_id, spherize, tab, [pca_x or 0, pca_y or 0, pca_z or 0], pca_3d,
-                                tsne_3d, umap_3d, raw_3d, [left, right, up, down, regex, column],
-                                [perplexity, lr, iterations], [neighbors, min_dist], given)
-        hit = find_cached(request)
-    except projector.DataError as exc:
-        return no_update, no_update, str(exc)
-    if hit is not None:
-        return as_view(request, hit), no_update, ""
-    if tab == "custom" and not any(q for q in (left, right, up, down)):
-        return no_update, no_update, "Type a query for at least one end of an axis (e.g. left: bad, right: good)."
-    if tab in AUTO_METHODS or ctx.triggered_id == ids.RUN:
-        job = dict(request, job=secrets.token_hex(6))
-        return no_update, job, ""
-    return no_update, no_update, f"Press Run to compute {METHOD_NAMES[tab]} on every point."
+def _keep(group: dict) -> dict:
+    return {k: (_keep(v) if isinstance(v, dict) else no_update) for k, v in group.items()}
 
 
-def _frame_key(job_id: str) -> str:
-    return f"frame:{job_id}"
+def controls_from_state(state: dict, ds) -> dict:
+    """The tab and its controls as a restored state asks (other tabs keep what they hold)."""
+    method = (state.get("controls") or "pca") if state["method"] == "given" else state["method"]
+    p, three = state.get("params") or {}, ["3d"] if state["dims"] == 3 else []
+    out = _keep({k: v for k, v in SET_UP.items() if k not in ("message", "message_kind")})
+    out["tab"] = "given" if state["method"] == "given" else method
+    if method == "pca":
+        comps = list(p.get("components") or [0, 1]) + [2]
+        out["pca"] = dict(x=comps[0], y=comps[1], z=comps[2], three_d=three)
+    elif method == "tsne":
+        lr = p.get("learning_rate")
+        out["tsne"] = dict(three_d=three, perplexity=p.get("perplexity"), iterations=p.get("iterations"),
+                           learning_rate=None if lr in (None, "auto") else lr)
+    elif method == "umap":
+        out["umap"] = dict(three_d=three, neighbors=p.get("n_neighbors"), min_dist=p.get("min_dist"))
+    elif method == "custom":
+        out["custom"].update(left=p.get("left") or "", right=p.get("right") or "", up=p.get("up") or "",
+                             down=p.get("down") or "", regex=["on"] if p.get("regex") else [],
+                             column=p.get("column") if p.get("column") in map(str, ds.metadata.columns) else None)
+    elif method == "raw":
+        out["raw"]["three_d"] = three
+    return out
 
 
-def run_job(job: dict, report) -> dict:
-    """Compute a projection for a job request; ``report(done, total, frame)`` is throttled progress."""
-    # The job runs in a process forked from the job server, which inherited PROJECTOR_DATA_DIR; the
-    # folder never comes from the browser.
-    ds = services.store().get(job["dataset"])
-    subset = services.get_subset(job["subset"])
-    last = {"t": 0.0, "seq": 0}
-
-    def on_progress(done, total, coords=None):
-        now = time.monotonic()
-        if now - last["t"] < PROGRESS_EVERY_S and done < total:
-            return
-        last["t"] = now
-        frame = None
-        if coords is not None:
-            buf = io.BytesIO()
-            np.save(buf, np.ascontiguousarray(coords, dtype=np.float32), allow_pickle=False)
-            services.cache().set_blob(_frame_key(job["job"]), buf.getvalue(), expire=FRAME_TTL_S)
-            last["seq"] += 1
-            frame = {"job": job["job"], "seq": last["seq"], "n": int(len(coords)), "dims": int(coords.shape[1]),
-                     "dataset": job["dataset"], "subset": job["subset"]}
-        report(done, total, frame)
-
-    started = time.time()
-    proj = projector.project(ds, job["method"], dims=job["dims"], subset=subset, params=job["params"],
-                             spherize=job["spherize"], cache=services.cache(), on_progress=on_progress)
-    request = {k: job[k] for k in ("dataset", "subset", "spherize", "method", "dims", "params")}
-    if os.environ.get("PROJECTOR_TIMING"):  # the same log the web process writes its callback times to
-        with open(os.environ["PROJECTOR_TIMING"], "a") as f:
-            f.write(json.dumps({"output": f"job:{job['method']}", "ms": round((time.time() - started) * 1e3, 1),
-                                "bytes": 0, "t": round(time.time(), 2)}) + "\n")
-    return {**as_view(request, proj), "job": job["job"]}
-
-
-def progress_text(method: str, done: int, total: int) -> str:
-    """What the progress bar says: the stage and the iteration."""
-    if method == "tsne":
-        return "Finding neighbours and affinities…" if done == 0 else f"t-SNE iteration {done:,} of {total:,}"
-    if method == "umap":
-        return "Building the neighbour graph…" if done <= 1 else f"UMAP epoch {done - 1:,} of {total - 1:,}"
-    return f"Computing {METHOD_NAMES.get(method, method)}…"
-
-
-def eta_text(seconds_left: float) -> str:
-    return f" · about {seconds_left:,.0f} s left" if seconds_left >= 1 else " · almost done"
-
-
-@callback(output=Output(ids.JOB_RESULT, "data"), inputs=Input(ids.JOB, "data"), background=True,
-          progress=[Output(ids.PROGRESS, "value"), Output(ids.PROGRESS, "max"), Output(ids.PROGRESS_TEXT, "children"),
-                    Output(ids.FRAME, "data")],
-          progress_default=["0", "1", "", None],
-          running=[(Output(ids.RUN, "disabled"), True, False), (Output(ids.CANCEL, "disabled"), False, True),
-                   (Output(ids.JOB_RUNNING, "data"), True, False),
-                   (Output(ids.JOB_STATE, "children"),
-                    "Running on the server (right after start-up a job first waits for the job server's warm-up).",
-                    "")],
-          cancel=[Input(ids.CANCEL, "n_clicks")], interval=400, prevent_initial_call=True)
-def run_projection(set_progress, job):
-    """The background job: runs in its own process, reports progress, returns a view (or an error)."""
-    if not job:
-        return no_update
-    set_progress(("0", "1", progress_text(job["method"], 0, 1), None))
-    clock = {}
-
-    def report(done, total, frame):
-        text = progress_text(job["method"], done, total)
-        if done and "t0" not in clock:  # time the iterations, not the preparation before them
-            clock.update(t0=time.monotonic(), d0=done)
-        elif clock and clock["d0"] < done < total:
-            per_step = (time.monotonic() - clock["t0"]) / (done - clock["d0"])
-            text += eta_text(per_step * (total - done))
-        set_progress((str(done), str(max(total, 1)), text, frame))
-
-    try:
-        return run_job(job, report)
-    except projector.DataError as exc:
-        return {"error": str(exc), "job": job["job"]}
-    except Exception as exc:  # shown to the user and logged in full; Run works again
-        traceback.print_exc(file=sys.stderr)
-        return {"error": f"The {METHOD_NAMES.get(job['method'], job['method'])} job failed: "
-                         f"{type(exc).__name__}: {exc}", "job": job["job"]}
-
-
-clientside_callback(
-    """function (n, job) { return (n && job) ? job.job : window.dash_clientside.no_update; }""",
-    Output(ids.JOB_CANCELLED, "data"), Input(ids.CANCEL, "n_clicks"), State(ids.JOB, "data"),
-    prevent_initial_call=True)
-
-
-@callback(Output(ids.PROJECTION_MESSAGE, "children", allow_duplicate=True), Input(ids.JOB_RUNNING, "data"),
-          State(ids.JOB, "data"), State(ids.JOB_RESULT, "data"), State(ids.JOB_CANCELLED, "data"),
+@callback(output=SET_UP, inputs=dict(setup=Input(ids.SETUP, "data")), state=dict(tab=State(ids.TABS, "value")),
           prevent_initial_call=True)
-def job_ended(running, job, result, cancelled):
-    """A job that ends without a result was cancelled, or its process died (killed, out of memory)."""
-    if running or not job or (result or {}).get("job") == job["job"]:
+def set_up(setup, tab):
+    """The Projection panel for a data set: its defaults (the open tab stays open), or a restored state's."""
+    text, kind = panel_message(setup, "projection")
+    dataset_id = (setup or {}).get("dataset")
+    out = _keep(SET_UP)
+    out.update(message=text, message_kind=kind)
+    if not dataset_id:
+        return out
+    ds = services.store().get(dataset_id)
+    columns = [{"label": str(c), "value": str(c)} for c in ds.metadata.columns]
+    state = kept_state(setup.get("state"))
+    if state:
+        out.update(controls_from_state(state, ds))
+    else:
+        out["tab"] = "pca" if tab == "given" or (tab == "raw" and ds.dim > 3) else no_update
+        out["tsne"]["perplexity"] = projector.default_perplexity(ds.num_points)
+        out["custom"]["column"] = ds.default_column()
+    out["custom"]["column_options"] = columns
+    out["raw"]["disabled"] = ds.dim > 3
+    given = state and state["method"] == "given"
+    out["given"] = dict(
+        data={"state": setup["state"], "dims": state["dims"], "axes": state["given"]["axes"]} if given else None,
+        disabled=not given, style={} if given else HIDDEN,
+        info=(f"Coordinates stored in the bookmark ({state['given'].get('source') or 'saved'}), drawn as they were "
+              "saved. The other tabs compute projections here.") if given else "")
+    return out
+
+
+# The panel's part of the view record: the projection its open tab asks for.
+PART = dict(tab=Input(ids.TABS, "value"),
+            pca=dict(x=Input(ids.PCA_X, "value"), y=Input(ids.PCA_Y, "value"), z=Input(ids.PCA_Z, "value"),
+                     three_d=Input(ids.PCA_3D, "value")),
+            tsne=dict(three_d=Input(ids.TSNE_3D, "value"), perplexity=Input(ids.TSNE_PERPLEXITY, "value"),
+                      learning_rate=Input(ids.TSNE_LEARNING_RATE, "value"),
+                      iterations=Input(ids.TSNE_ITERATIONS, "value")),
+            umap=dict(three_d=Input(ids.UMAP_3D, "value"), neighbors=Input(ids.UMAP_NEIGHBORS, "value"),
+                      min_dist=Input(ids.UMAP_MIN_DIST, "value")),
+            custom=dict(left=Input(ids.CUSTOM_LEFT, "value"), right=Input(ids.CUSTOM_RIGHT, "value"),
+                        up=Input(ids.CUSTOM_UP, "value"), down=Input(ids.CUSTOM_DOWN, "value"),
+                        regex=Input(ids.CUSTOM_REGEX, "value"), column=Input(ids.CUSTOM_COLUMN, "value")),
+            raw=dict(three_d=Input(ids.RAW_3D, "value")), given=Input(ids.GIVEN, "data"))
+
+
+def part(tab, pca, tsne, umap, custom, raw, given) -> dict:
+    """The projection request of the open tab: ``{"method", "dims", "params"}`` (checked by the planner)."""
+    dims = lambda flag: 3 if flag else 2  # noqa: E731
+    if tab == "given":
+        given = given if isinstance(given, dict) else {}
+        return {"method": "given", "dims": int(given.get("dims") or 2),
+                "params": {"state": given.get("state"), "axes": given.get("axes") or []}}
+    if tab == "pca":
+        d = dims(pca["three_d"])
+        return {"method": "pca", "dims": d, "params": {"components": [pca["x"] or 0, pca["y"] or 0, pca["z"] or 0][:d]}}
+    if tab == "tsne":
+        return {"method": "tsne", "dims": dims(tsne["three_d"]),
+                "params": {"perplexity": tsne["perplexity"] or None, "learning_rate": tsne["learning_rate"] or "auto",
+                           "iterations": tsne["iterations"] or None}}
+    if tab == "umap":
+        return {"method": "umap", "dims": dims(umap["three_d"]),
+                "params": {"n_neighbors": umap["neighbors"], "min_dist": umap["min_dist"]}}
+    if tab == "custom":
+        return {"method": "custom", "dims": 2,
+                "params": {k: custom[k] or "" for k in ("left", "right", "up", "down")} |
+                {"regex": bool(custom["regex"]), "column": custom["column"]}}
+    return {"method": "raw", "dims": dims(raw["three_d"]), "params": {}}
+
+
+# ---------------------------------------------------------------- what the plot shows for the view
+
+def shown_record(view: dict, proj, version: int, computed_here: bool = False) -> dict:
+    """The SHOWN record of a complete projection of the view's points (ids and parameters, no coordinates)."""
+    return {"dataset": view["dataset"], "version": version, "subset": (view.get("subset") or {}).get("id"),
+            "n": int(len(proj.coords)), "spherize": bool(view["spherize"]), "method": proj.method, "dims": proj.dims,
+            "params": proj.params, "key": proj.key, "info": proj.info, "cached": bool(proj.cached and not computed_here)}
+
+
+def given_projection(view: dict, ds) -> projector.Projection:
+    """Coordinates a bookmark holds (TensorBoard's stored projections), drawn as they were saved."""
+    import numpy as np
+
+    params = view["request"]["params"]
+    state = services.states().get(params.get("state"))
+    given = state.get("given") or {}
+    subset = (view.get("subset") or {}).get("id")
+    mine = state.get("subset")
+    if state.get("dataset") != ds.id or (subset_digest(mine) if mine is not None else None) != subset:
+        raise projector.DataError("the stored coordinates belong to the points of their bookmark; restore the "
+                                  "bookmark again, or pick another projection.")
+    coords = np.asarray(given.get("coords") or [], dtype=np.float32)
+    return projector.Projection(method="given", dims=int(coords.shape[1]), coords=coords,
+                                params={"state": params.get("state"), "axes": given.get("axes") or []},
+                                info={"source": given.get("source", "")}, cached=True, key=f"given:{params.get('state')}")
+
+
+def job_request(view: dict, method: str, dims: int, params: dict, key: str) -> dict:
+    """What the background job gets: everything the engine needs, as plain JSON."""
+    return {"dataset": view["dataset"], "subset": (view.get("subset") or {}).get("id"), "spherize": bool(view["spherize"]),
+            "method": method, "dims": int(dims), "params": params, "key": key, "points": int(view["n"]),
+            "job": secrets.token_hex(6)}
+
+
+def start_job(view: dict, method: str, dims: int, params: dict, key: str) -> tuple[dict, dict]:
+    """(JOB, WATCH) for a new job; its record says it is queued (waiting for UMAP's warm-up, if so)."""
+    job = job_request(view, method, dims, params, key)
+    waits = method == "umap" and not forkservers.warm_ready()
+    text = ("Waiting for UMAP's one-time warm-up on the server (it compiles once, about 25 s after start-up)…"
+            if waits else f"Starting {method_name(method)}…")
+    services.jobs().queue(job, job["job"], text)
+    return job, watch_of(job)
+
+
+def watch_of(job: dict, state: str = "watching") -> dict:
+    return {"key": job["key"], "job": job["job"], "method": job["method"], "dataset": job["dataset"],
+            "subset": job.get("subset"), "points": job.get("points"), "state": state}
+
+
+ENDED_SAYS = {
+    "cancelled": ("{name} cancelled; press Run to start it again.", WARN),
+    "died": ("The {name} job stopped without a result (its process on the server ended); press Run to try again.", ERROR),
+}
+
+
+def ended_message(record: dict) -> tuple[str, str] | None:
+    """What the page says about a job that ended without a result."""
+    name = method_name(record.get("method", ""))
+    if record.get("state") == "failed":
+        return record.get("error") or f"The {name} job failed; press Run to try again.", ERROR
+    if record.get("state") in ENDED_SAYS:
+        text, kind = ENDED_SAYS[record["state"]]
+        return text.format(name=name), kind
+    return None
+
+
+def plan(view: dict | None, shown: dict | None, watch: dict | None, run_pressed: bool) -> dict:
+    """What to show for ``view``: ``{"shown", "watch", "job", "message"}``, each value new or ``no_update``.
+
+    ``shown`` is what the plot shows now, ``watch`` the job this page follows (or one that just ended).
+    """
+    keep = dict(shown=no_update, watch=no_update, job=no_update, message=no_update)
+    if not view or not view.get("dataset"):
+        return dict(keep, shown=None, watch=None, message=SILENT)
+    ds = services.store().get(view["dataset"])
+    request = view["request"]
+    method, n = request["method"], int(view["n"])
+    ended = watch if watch and watch.get("state") != "watching" else None
+    following = watch if watch and watch.get("state") == "watching" else None
+    same = same_points(shown, view)
+    out = dict(keep, watch=None if ended else no_update)
+    said = ended_message(ended) if ended else None
+    if said:
+        out["message"] = say(*said)
+
+    def stand_in(job_allowed: bool):
+        """The picture while the request is not available: these points' last one, or their PCA."""
+        if same:
+            return no_update, None
+        pca_key, used = projection_key(ds, "pca", dims=2, points=n, subset_digest=(view.get("subset") or {}).get("id"),
+                                       params={"components": [0, 1]}, spherize=view["spherize"],
+                                       cache=services.cache())
+        small = n * ds.dim <= INLINE_PCA_MAX
+        proj = projector.project(ds, "pca", dims=2, subset=view_points(view) if view.get("subset") else None,
+                                 spherize=view["spherize"], cache=services.cache(), only_cached=not small)
+        if proj is not None:
+            return shown_record(view, proj, ds.metadata_version), None
+        if job_allowed and not services.jobs().active(pca_key):
+            return None, start_job(view, "pca", 2, used, pca_key)
+        return None, None
+
+    if method == "given":
+        try:
+            proj = given_projection(view, ds)
+        except projector.DataError as exc:
+            return dict(out, message=say(exc, ERROR))
+        return dict(out, shown=shown_record(view, proj, ds.metadata_version), watch=None,
+                    message=out["message"] if said else SILENT)
+    try:
+        key, used = projection_key(ds, method, dims=request["dims"], points=n,
+                                   subset_digest=(view.get("subset") or {}).get("id"), params=request["params"],
+                                   spherize=view["spherize"], cache=services.cache())
+    except projector.DataError as exc:
+        picture, _ = stand_in(job_allowed=False)
+        return dict(out, shown=picture, message=say(exc, ERROR))
+    if same and shown.get("key") == key and shown.get("params") == used and shown.get("version") == ds.metadata_version:
+        if following and following["key"] != key:
+            out["watch"] = None   # the job goes on server-side (its result will be cached); this page stops following it
+        return out
+    computed_here = bool(ended and ended.get("key") == key and ended.get("state") == "done")
+    inline = method == "pca" and n * ds.dim <= INLINE_PCA_MAX   # well under a second: no job needed
+    proj = projector.project(ds, method, dims=request["dims"], subset=view_points(view) if view.get("subset") else None,
+                             params=used, spherize=view["spherize"], cache=services.cache(), only_cached=not inline)
+    if proj is not None:
+        return dict(out, shown=shown_record(view, proj, ds.metadata_version, computed_here),
+                    watch=None if following and following["key"] != key else out["watch"],
+                    message=out["message"] if said else SILENT)
+    if method == "custom" and not any(request["params"].get(k) for k in ("left", "right", "up", "down")):
+        picture, _ = stand_in(job_allowed=True)
+        return dict(out, shown=picture, message=say("Type a query for at least one end of an axis "
+                                                    "(e.g. left: bad, right: good).", WARN))
+    active = services.jobs().active(key)
+    if active:   # already running for this projection (a reload, another tab, a teammate): follow it
+        picture, _ = stand_in(job_allowed=False)
+        return dict(out, shown=picture, watch=watch_of({**active, "key": key}), message=out["message"] if said else SILENT)
+    record = services.jobs().status(key)
+    failed_before = record is not None and record.get("state") in ("failed", "cancelled", "died")
+    subset_changed = shown is not None and shown.get("dataset") == view["dataset"] and not same
+    automatic = method in AUTO_METHODS or (subset_changed and method in ("tsne", "umap") and n <= AUTO_RUN_MAX)
+    if run_pressed or (automatic and not failed_before):
+        picture, _ = stand_in(job_allowed=False)
+        job, watching = start_job(view, method, request["dims"], used, key)
+        return dict(out, shown=picture, job=job, watch=watching, message=SILENT)
+    picture, pca_job = stand_in(job_allowed=True)
+    if pca_job:
+        out.update(job=pca_job[0], watch=pca_job[1])
+    if failed_before and not said:
+        said = ended_message(record)
+        out["message"] = say(*said)
+    elif not said:
+        where = f"the {n:,} isolated points" if view.get("subset") else f"the {n:,} points"
+        until = "" if same else "; the plot shows their PCA until then"
+        out["message"] = say(f"Press Run to compute {method_name(method)} on {where}{until}.", INFO)
+    return dict(out, shown=picture)
+
+
+@callback(output=dict(shown=Output(ids.SHOWN, "data"), watch=Output(ids.WATCH, "data"), job=Output(ids.JOB, "data"),
+                      message=Output(ids.PROJECTION_MESSAGE, "children", allow_duplicate=True),
+                      message_kind=Output(ids.PROJECTION_MESSAGE, "className", allow_duplicate=True)),
+          inputs=dict(view=Input(ids.VIEW, "data"), run=Input(ids.RUN, "n_clicks"), watch=Input(ids.WATCH, "data")),
+          state=dict(shown=State(ids.SHOWN, "data")), prevent_initial_call=True)
+def plan_view(view, run, watch, shown):
+    """Decide what the plot shows whenever the view changes, Run is pressed or a followed job ends."""
+    triggers = set(ctx.triggered_prop_ids)
+    if triggers == {f"{ids.WATCH}.data"} and (not watch or watch.get("state") == "watching"):
+        return dict(shown=no_update, watch=no_update, job=no_update, message=no_update, message_kind=no_update)
+    try:
+        out = plan(view, shown, watch, f"{ids.RUN}.n_clicks" in triggers)
+    except projector.DataError as exc:
+        out = dict(shown=no_update, watch=no_update, job=no_update, message=say(exc, ERROR))
+    message = out.pop("message")
+    text, kind = (no_update, no_update) if message is no_update else message
+    return dict(out, message=text, message_kind=kind)
+
+
+# ---------------------------------------------------------------- following the job
+
+@callback(output=dict(value=Output(ids.PROGRESS, "value"), max=Output(ids.PROGRESS, "max"),
+                      text=Output(ids.PROGRESS_TEXT, "children"), frame=Output(ids.FRAME, "data"),
+                      watch=Output(ids.WATCH, "data", allow_duplicate=True)),
+          inputs=dict(tick=Input(ids.JOB_TICK, "n_intervals")),
+          state=dict(watch=State(ids.WATCH, "data"), frame=State(ids.FRAME, "data")), prevent_initial_call=True)
+def follow(tick, watch, frame):
+    """Read the followed job's record: progress and frames while it runs; when it ends, the planner takes over."""
+    idle = dict(value="0", max="1", text="", frame=no_update, watch=no_update)
+    if not isinstance(watch, dict) or watch.get("state") != "watching":
+        return {k: no_update for k in idle}
+    rec = services.jobs().status(str(watch.get("key")))
+    if rec is None:
+        return dict(idle, watch={**watch, "state": "died"})
+    moved = rec.get("job") != watch["job"]
+    if moved and rec["state"] not in ACTIVE:
+        return dict(idle, watch={**watch, "state": "died"})
+    if moved:
+        watch = {**watch, "job": rec["job"]}   # restarted by another page meanwhile: follow that one
+    if rec["state"] not in ACTIVE:
+        return dict(idle, watch={**watch, "state": rec["state"], "error": rec.get("error")})
+    out = dict(value=str(rec.get("done", 0)), max=str(max(1, rec.get("total", 1))), text=rec.get("text", ""),
+               frame=no_update, watch=watch if moved else no_update)
+    if rec.get("frame") and (not frame or frame.get("job") != rec["job"] or frame.get("seq") != rec["frame"]):
+        out["frame"] = {"job": rec["job"], "key": watch["key"], "seq": rec["frame"], "dataset": watch["dataset"],
+                        "subset": watch.get("subset"), "done": rec.get("done", 0), "total": rec.get("total", 1),
+                        "method": watch["method"]}
+    return out
+
+
+@callback(Output(ids.WATCH, "data", allow_duplicate=True), Input(ids.CANCEL, "n_clicks"), State(ids.WATCH, "data"),
+          prevent_initial_call=True)
+def cancel(_, watch):
+    """Cancel reaches the job wherever it runs (its process is also stopped by Dash when this page started it)."""
+    if not isinstance(watch, dict) or watch.get("state") != "watching":
         return no_update
-    if cancelled == job["job"]:
-        return f"{METHOD_NAMES.get(job['method'], job['method'])} cancelled; press Run to start it again."
-    return (f"The {METHOD_NAMES.get(job['method'], job['method'])} job stopped without a result (its process "
-            "on the server ended); press Run to try again.")
+    services.jobs().request_cancel(watch["job"])
+    services.jobs().update(watch["key"], watch["job"], state="cancelled")
+    return {**watch, "state": "cancelled"}
 
 
-def _pca_options(info: dict):
-    ratios = info.get("explained_variance_ratio") or []
-    return [{"label": f"#{i + 1} · {r * 100:.1f}% variance", "value": i} for i, r in enumerate(ratios)]
+# While a job is followed: the poll runs, Run waits, Cancel is offered; once it is not, its progress goes.
+clientside_callback(
+    """function (watch) {
+        const on = !!(watch && watch.state === 'watching');
+        const noop = window.dash_clientside.no_update;
+        return [!on, on, !on, on ? noop : '0', on ? noop : ''];
+    }""",
+    Output(ids.JOB_TICK, "disabled"), Output(ids.RUN, "disabled"), Output(ids.CANCEL, "disabled"),
+    Output(ids.PROGRESS, "value", allow_duplicate=True), Output(ids.PROGRESS_TEXT, "children", allow_duplicate=True),
+    Input(ids.WATCH, "data"), prevent_initial_call="initial_duplicate")
 
 
-def describe(view: dict) -> str:
-    text = _describe(view)
-    return text + " From the server's cache." if view.get("cached") and view["method"] not in ("pca", "given") else text
+# ---------------------------------------------------------------- what the shown projection is
+
+def describe(shown: dict) -> str:
+    text = _describe(shown)
+    return text + " From the server's cache." if shown.get("cached") and shown["method"] not in ("pca", "given") else text
 
 
-def _describe(view: dict) -> str:
-    info, method = view.get("info") or {}, view["method"]
+def _describe(shown: dict) -> str:
+    info, method = shown.get("info") or {}, shown["method"]
     if method == "pca":
         return (f"Variance shown: {info.get('variance_shown', 0) * 100:.1f}% "
                 f"(all {len(info.get('explained_variance_ratio', []))} components: "
                 f"{info.get('total_variance', 0) * 100:.1f}%).")
     if method == "tsne":
         return (f"t-SNE: {info.get('iterations', 0):,} iterations, KL divergence {info.get('kl_divergence', 0):.3f}, "
-                f"perplexity {view['params']['perplexity']:g}, {view['n']:,} points.")
+                f"perplexity {shown['params']['perplexity']:g}, {shown['n']:,} points.")
     if method == "umap":
-        return f"UMAP: {view['params']['n_neighbors']} neighbours, min_dist {view['params']['min_dist']:g}, {view['n']:,} points."
+        return (f"UMAP: {shown['params']['n_neighbors']} neighbours, min_dist {shown['params']['min_dist']:g}, "
+                f"{shown['n']:,} points.")
     if method == "given":
-        return (f"{view['n']:,} points drawn where the bookmark stored them ({info.get('source') or 'a bookmark'}); "
+        return (f"{shown['n']:,} points drawn where the bookmark stored them ({info.get('source') or 'a bookmark'}); "
                 "pick another tab to compute a projection here.")
     if method == "custom":
         m = info.get("matches", {})
-        return " · ".join(f"{k}: {m.get(k, 0):,} matches" for k in ("left", "right", "up", "down"))
-    return f"{view['n']:,} points."
+        text = " · ".join(f"{k}: {m.get(k, 0):,} matches" for k in ("left", "right", "up", "down"))
+        return text + " (matched among all points)" if shown.get("subset") else text
+    return f"{shown['n']:,} points."
 
 
-def figure_for(view: dict, colour_by, label_by, selection) -> tuple[dict, list]:
-    """The full figure for a view, coloured, labelled and with the selection highlighted."""
-    ds = services.store().get(view["dataset"])
-    coords, points = view_points(view)
-    rows = None if view["subset"] is None else points
-    scheme = colour_scheme(ds.metadata, colour_by, rows)
-    texts = hover_texts(ds.metadata, label_by, rows, len(points)) if len(points) <= HOVER_TEXT_MAX else None
-    fig = build_figure(coords, points, texts, scheme, view)
-    pts, roles = highlighted(selection or {})
-    if len(pts):
-        pos, found = rows_in_view(points, pts)
-        texts = hover_texts(ds.metadata, label_by, pts[found], int(found.sum()))
-        trace = highlight_trace(coords, pos, pts[found], roles[found], texts)
-        for k, v in trace.items():
-            target = fig["data"][1]
-            if k.startswith("marker."):
-                target["marker"][k.split(".", 1)[1]] = v
-            else:
-                target[k] = v
-        fig["data"][0]["marker"]["opacity"] = dot_opacity(True, False)
-    return fig, scheme["legend"]
+def pca_options(info: dict):
+    ratios = info.get("explained_variance_ratio") or []
+    return [{"label": f"#{i + 1} · {r * 100:.1f}% variance", "value": i} for i, r in enumerate(ratios)]
 
 
-@callback(Output(ids.GRAPH, "figure"), Output(ids.CURRENT_VIEW, "data"), Output(ids.LEGEND, "children"),
-          Output(ids.PROJECTION_INFO, "children"), Output(ids.PCA_X, "options"), Output(ids.PCA_Y, "options"),
-          Output(ids.PCA_Z, "options"), Output(ids.PCA_VARIANCE, "children"), Output(ids.CUSTOM_INFO, "children"),
-          Output(ids.PROJECTION_MESSAGE, "children", allow_duplicate=True),
-          Input(ids.PLANNED_VIEW, "data"), Input(ids.JOB_RESULT, "data"),
-          State(ids.COLOR_BY, "value"), State(ids.LABEL_BY, "value"), State(ids.SELECTION, "data"),
-          State(ids.DATASET, "value"), State(ids.SUBSET, "data"), State(ids.CAMERA_TARGET, "data"),
-          prevent_initial_call=True)
-def draw(planned, result, colour_by, label_by, selection, dataset_id, subset_id, camera):
-    view = planned if ctx.triggered_id == ids.PLANNED_VIEW else result
-    skip = [no_update] * 9
-    if not view:
-        return *skip, no_update
-    if "error" in view:
-        return *skip, view["error"]
-    if view["dataset"] != dataset_id or view["subset"] != subset_id:
-        return *skip, no_update  # a late result for data the user has left
-    try:
-        fig, legend = figure_for(view, colour_by, label_by, selection)
-    except projector.DataError as exc:
-        return *skip, str(exc)
-    aim_camera(fig["layout"], camera, view)  # a restored view opens where it was saved
-    info = view.get("info") or {}
-    pca = [no_update] * 4
-    if view["method"] == "pca":
-        options = _pca_options(info)
-        pca = [options, options, options, describe(view)]
-    custom = describe(view) if view["method"] == "custom" else no_update
-    problems = " ".join(info.get("problems", [])) if view["method"] == "custom" else draw_notice(view)
-    slim = {k: v for k, v in view.items() if k != "info"}
-    info_text = "" if view["method"] in ("pca", "custom") else describe(view)  # those show it in their tab
-    return fig, slim, legend_items(legend), info_text, *pca, custom, problems
+@callback(output=dict(info=Output(ids.PROJECTION_INFO, "children"), variance=Output(ids.PCA_VARIANCE, "children"),
+                      custom=Output(ids.CUSTOM_INFO, "children"), x=Output(ids.PCA_X, "options"),
+                      y=Output(ids.PCA_Y, "options"), z=Output(ids.PCA_Z, "options"),
+                      problems=Output(ids.PROJECTION_MESSAGE, "children", allow_duplicate=True),
+                      problems_kind=Output(ids.PROJECTION_MESSAGE, "className", allow_duplicate=True)),
+          inputs=dict(shown=Input(ids.SHOWN, "data")), prevent_initial_call=True)
+def show_info(shown):
+    """The panel says what the drawn projection is: variance, matches, iterations; problems of custom axes."""
+    if not shown:
+        return dict(info="", variance="", custom="", x=no_update, y=no_update, z=no_update, problems=no_update,
+                    problems_kind=no_update)
+    out = dict(info="" if shown["method"] in ("pca", "custom") else describe(shown), variance=no_update,
+               custom=no_update, x=no_update, y=no_update, z=no_update, problems=no_update, problems_kind=no_update)
+    if shown["method"] == "pca":
+        options = pca_options(shown.get("info") or {})
+        out.update(variance=describe(shown), x=options, y=options, z=options)
+    if shown["method"] == "custom":
+        out["custom"] = describe(shown)
+        problems = " ".join((shown.get("info") or {}).get("problems", []))
+        out["problems"], out["problems_kind"] = say(problems, WARN) if problems else SILENT
+    return out
 
-
-@callback(Output(ids.GRAPH, "figure", allow_duplicate=True), Input(ids.FRAME, "data"),
-          State(ids.CURRENT_VIEW, "data"), State(ids.COLOR_BY, "value"), State(ids.LABEL_BY, "value"),
-          prevent_initial_call=True)
-def animate(frame, view, colour_by, label_by):
-    """Show an intermediate t-SNE frame: only the new coordinates travel when the point set is the same."""
-    if not frame:
-        return no_update
-    blob = services.cache().get_blob(_frame_key(frame["job"]))
-    if blob is None:
-        return no_update
-    coords = np.load(io.BytesIO(blob), allow_pickle=False)
-    axes = ["x", "y", "z"][: coords.shape[1]]
-    same = view and view["n"] == frame["n"] and view["dims"] == frame["dims"] and \
-        view["dataset"] == frame["dataset"] and view["subset"] == frame["subset"]
-    if same:
-        patch = Patch()
-        for j, a in enumerate(axes):
-            patch["data"][0][a] = typed(coords[:, j])
-        patch["data"][1]["x"], patch["data"][1]["y"] = [], []
-        if len(axes) == 3:
-            patch["data"][1]["z"] = []
-        else:
-            patch["layout"]["xaxis"]["autorange"] = True
-            patch["layout"]["yaxis"]["autorange"] = True
-        return patch
-    ds = services.store().get(frame["dataset"])
-    subset = services.get_subset(frame["subset"])
-    points = np.arange(frame["n"]) if subset is None else subset
-    frame_view = {"method": "tsne", "dims": frame["dims"], "key": frame["job"], "params": {}}
-    scheme = colour_scheme(ds.metadata, colour_by, subset)
-    texts = hover_texts(ds.metadata, label_by, subset, len(points)) if len(points) <= HOVER_TEXT_MAX else None
-    return build_figure(coords, points, texts, scheme, frame_view)
-
-
-@callback(Output(ids.GRAPH, "figure", allow_duplicate=True), Input(ids.CAMERA_TARGET, "data"),
-          State(ids.CURRENT_VIEW, "data"), prevent_initial_call=True)
-def restore_camera(camera, view):
-    """A restored view that is already drawn only needs its camera put back (another view: draw() does it)."""
-    patch = Patch()
-    return patch if view and aim_camera(patch["layout"], camera, view) else no_update

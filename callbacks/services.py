@@ -1,4 +1,4 @@
-"""The server-side things callbacks share: the data-set store and the result cache.
+"""The server-side things callbacks share: the data-set store, the result cache, kept views, the job registry.
 
 They are found through ``PROJECTOR_DATA_DIR`` so a background job (a separate process) opens the
 same store and cache as the web process that started it.
@@ -9,7 +9,10 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 import projector
+from projector.jobs import JobRegistry
 from projector.state import StateStore
 
 DATA_DIR_ENV = "PROJECTOR_DATA_DIR"
@@ -25,9 +28,8 @@ def configure(path) -> Path:
     path = Path(path).resolve()
     path.mkdir(parents=True, exist_ok=True)
     os.environ[DATA_DIR_ENV] = str(path)
-    store.cache_clear()
-    cache.cache_clear()
-    states.cache_clear()
+    for handle in (store, cache, states, jobs):
+        handle.cache_clear()
     return path
 
 
@@ -47,17 +49,32 @@ def states() -> StateStore:
     return StateStore(data_dir() / "states")
 
 
+@lru_cache(maxsize=1)
+def jobs() -> JobRegistry:
+    """What every running projection job is doing, by the key of its result."""
+    return JobRegistry(cache())
+
+
 def uploads_dir() -> Path:
     d = data_dir() / "uploads"
     d.mkdir(parents=True, exist_ok=True)
     return d
 
 
-def get_subset(subset_id):
-    """The point indices of an isolated subset id (None → all points)."""
-    if not subset_id:
+def put_points(indices) -> str:
+    """Keep a set of point indices server-side (isolated subsets, selections); returns its id."""
+    return cache().put_subset(indices)
+
+
+def get_points(points_id) -> np.ndarray | None:
+    """The point indices kept under ``points_id`` (None → None: all points)."""
+    if not points_id:
         return None
-    idx = cache().get_subset(subset_id)
+    idx = cache().get_subset(points_id)
     if idx is None:
-        raise projector.DataError("the isolated subset is no longer on the server; press Show all data.")
+        raise projector.DataError("the selected or isolated points are no longer on the server; "
+                                  "press Show all data and select them again.")
     return idx
+
+
+get_subset = get_points

@@ -1,19 +1,14 @@
 """Thumbnails: ``GET /api/sprites/<data set id>/<point>.png`` crops one tile from a data set's sprite sheet;
-the "images" view draws the thumbnails of the points in view instead of dots."""
+and the pieces of the "images" view (thumbnails of the points in view instead of dots), which the plot
+module draws."""
 from __future__ import annotations
 
 import re
 
 import numpy as np
-from dash import Input, Output, Patch, State, callback, ctx, no_update
 from flask import Response, abort
 
-import projector
-from components import ids
-
 from . import services
-from .figures import dot_opacity
-from .views import highlighted, view_points
 
 DATASET_ID = re.compile(r"^[0-9a-f]{8,64}$")
 
@@ -80,44 +75,14 @@ def image_layout(sprite, coords: np.ndarray, points: np.ndarray, rows: np.ndarra
              "xanchor": "center", "yanchor": "middle", "sizing": "contain", "layer": "below"} for r in rows]
 
 
-def images_for(view: dict, ranges) -> tuple[list[dict], str]:
-    """(layout images, what to say) for the images view of ``view`` with the axes showing ``ranges``."""
-    ds = services.store().get(view["dataset"])
+def images_for(ds, coords: np.ndarray, points: np.ndarray, ranges) -> tuple[list[dict], str]:
+    """(layout images, what to say) for the images view of 2D ``coords`` with the axes showing ``ranges``."""
     if ds.sprite is None:
         return [], "This data set has no sprite: load one with its thumbnail size to see images."
-    if view["dims"] != 2:
+    if coords.shape[1] != 2:
         return [], "Images are drawn on 2D views; turn 3D off to see them."
-    coords, points = view_points(view)
     rows = visible_rows(coords, ranges)
     if len(rows) > IMAGES_MAX:
         return [], (f"{len(rows):,} points in view: images are drawn when at most {IMAGES_MAX:,} are. "
                     "Zoom in (or isolate a selection) to see them.")
     return image_layout(ds.sprite, coords, points, rows, ranges), f"Showing the images of the {len(rows):,} points in view."
-
-
-@callback(Output(ids.GRAPH, "figure", allow_duplicate=True), Output(ids.IMAGES_MESSAGE, "children"),
-          Output(ids.IMAGES_SHOWN, "data"),
-          Input(ids.IMAGES, "value"), Input(ids.CURRENT_VIEW, "data"), Input(ids.GRAPH, "relayoutData"),
-          State(ids.SELECTION, "data"), prevent_initial_call=True)
-def draw_images(show, view, relayout, selection):
-    """The "images" view: thumbnails under the plot instead of dots while few enough points are in view
-    to read them; the highlighted points stay drawn on top."""
-    patch = Patch()
-    selected = bool(len(highlighted(selection or {})[0]))
-    if not show or not view:
-        if ctx.triggered_id == ids.GRAPH:
-            return no_update, no_update, no_update
-        patch["layout"]["images"] = []
-        if view:
-            patch["data"][0]["marker"]["opacity"] = dot_opacity(selected, False)
-        return patch, "", False
-    ranges = ranges_from_relayout(relayout) if ctx.triggered_id == ids.GRAPH else None
-    if ranges == "unknown":
-        return no_update, no_update, no_update   # a relayout that moved nothing (autosize, drag mode)
-    try:
-        images, message = images_for(view, ranges)
-    except projector.DataError as exc:
-        return no_update, str(exc), no_update
-    patch["layout"]["images"] = images
-    patch["data"][0]["marker"]["opacity"] = dot_opacity(selected, bool(images))
-    return patch, message, bool(images)

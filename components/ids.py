@@ -1,25 +1,29 @@
 """Every component id of the app, in one place (layout and callbacks import them from here)."""
 
-# stores: only ids and small view state live in the browser
-CURRENT_VIEW = "current-view"      # the projection drawn now (dataset, subset, method, params, n)
-PLANNED_VIEW = "planned-view"      # a cached projection ready to draw
+# the view state: only ids and small records live in the browser
+VIEW = "view"                      # the one record: data set, subset, request, selection, colour, label, camera
+SAVED_VIEW = "saved-view"          # VIEW kept in the tab's session storage: a reload comes back to it
+LAST_VIEW = "last-view"            # VIEW kept in the browser's local storage: a new tab opens on it
+GOTO = "goto"                      # a request to show a data set, or a whole state (bookmark, link, reload, tag)
+SETUP = "panel-setup"              # {"dataset", "state", "message", "nonce"}: every panel sets itself up from it
+SHOWN = "shown-projection"         # the complete projection the plot shows for VIEW (or None)
+DRAWN = "drawn"                    # what the figure holds now; written by the plot module only
+WATCH = "watched-job"              # the job this page follows (started here, or found running)
 JOB = "projection-job"             # a request for the background projection job
 JOB_RESULT = "projection-job-result"
-JOB_RUNNING = "projection-job-running"   # True while a job runs (set by Dash's running option)
-JOB_CANCELLED = "projection-job-cancelled"   # the job id whose Cancel was pressed
-FRAME = "tsne-frame"               # pointer to the latest intermediate t-SNE frame on the server
-SUBSET = "isolated-subset"         # id of the isolated subset, or None
-SELECTION = "selection"            # anchor point, its neighbours, selected points
+JOB_TICK = "job-tick"              # polls the watched job's record while it runs
+FRAME = "tsne-frame"               # the latest intermediate t-SNE frame of the watched job
+SUBSET = "isolated-subset"         # {"dataset", "id", "n"} of the isolated points, or None
+SELECTION = "selection"            # {"dataset", "anchor", "neighbors", "points": {"id", "n"}, "filter", "search"}
 URL = "url"
-RESTORE = "restore-state"          # a view state to apply (from a bookmark or a link), with a nonce
 GIVEN = "given-coordinates"        # {"state", "dims", "axes"}: a bookmark's stored coordinates to draw
-CAMERA_TARGET = "camera-target"    # the camera a restored state asks for, with the view it belongs to
+CAMERA_TARGET = "camera-target"    # the camera a restored state asks for, with a nonce
 CAMERA_CAPTURE = "camera-capture"  # the plot's camera read in the browser when a bookmark or link is made
-METADATA_VERSION = "metadata-version"   # bumps when tags change the metadata
 
 # data panel
 DATASET = "dataset-picker"
 DATASET_INFO = "dataset-info"
+UPLOAD_BOX = "upload-box"
 UPLOAD_VECTORS = "upload-vectors-file"      # plain file inputs; assets/uploads.js streams them in chunks
 UPLOAD_METADATA = "upload-metadata-file"
 UPLOAD_VECTORS_PROGRESS = "upload-vectors-progress"
@@ -40,12 +44,12 @@ UPLOAD_NAME = "upload-name"
 LOAD = "load-upload"
 DATA_MESSAGE = "data-message"
 COLOR_BY = "color-by"
+COLOR_MESSAGE = "color-message"
 LABEL_BY = "label-by"
 LEGEND = "legend"
 SPHERIZE = "spherize"
 IMAGES = "show-images"
 IMAGES_MESSAGE = "images-message"
-IMAGES_SHOWN = "images-shown"      # True while thumbnails stand in for the dots
 
 # projection panel
 TABS = "projection-tabs"
@@ -76,7 +80,6 @@ RUN = "run-projection"
 CANCEL = "cancel-projection"
 PROGRESS = "projection-progress"
 PROGRESS_TEXT = "projection-progress-text"
-JOB_STATE = "projection-job-state"
 PROJECTION_MESSAGE = "projection-message"
 PROJECTION_INFO = "projection-info"
 
@@ -100,9 +103,11 @@ POINT_CARD = "point-card"
 NEIGHBOR_LIST = "neighbor-list"
 RESULT_LIST = "result-list"
 INSPECTOR_MESSAGE = "inspector-message"
+INSPECTOR_LISTED = "inspector-listed"    # what the card and lists show now
 
 # downloads
 DOWNLOAD = "download"
+DOWNLOAD_PROVENANCE = "download-provenance"
 EXPORT_CSV = "export-csv"
 EXPORT_TSV = "export-tsv"
 EXPORT_LIST = "export-list"

@@ -21,6 +21,16 @@ def post_json(url, doc):
         raise AssertionError(f"HTTP {status}: {body[:300]!r}") from None
 
 
+def view_record(dataset_id: str, num_points: int, subset=None, selection=None, **more) -> dict:
+    """The view record a page would hold for a data set (what callbacks read as State(view.data))."""
+    return {"dataset": dataset_id, "name": "", "num_points": num_points, "dim": 0, "version": 0, "sprite": False,
+            "subset": subset, "n": (subset or {}).get("n", num_points), "spherize": False,
+            "request": {"method": "pca", "dims": 2, "params": {"components": [0, 1]}}, "colour_by": None,
+            "label_by": None, "images": False, "selection": selection,
+            "search": {"query": "", "regex": False, "column": None, "scope": "all"},
+            "neighbours": {"k": 100, "metric": "cosine"}, "camera": None, **more}
+
+
 class Client:
     """Calls the app's callbacks over HTTP as dash-renderer does, found by their inputs."""
 

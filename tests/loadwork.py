@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from httpclient import Client, http
+from httpclient import Client, http, view_record
 
 TOPICS = ["politics", "sports", "music", "science", "food", "travel", "health", "money", "film", "games"]
 
@@ -29,23 +29,26 @@ def make_dataset(n: int = 20_000, dim: int = 128, seed: int = 0):
     return projector.load_dataset(X, pd.DataFrame({"word": labels}), name="load test")
 
 
-def run(url: str, dataset, clients: int = 20, seconds: float = 60.0, seed: int = 0) -> dict:
-    """Drive ``clients`` threads for ``seconds``; returns latencies (ms) per kind and every error."""
+def run(url: str, dataset, data_dir, clients: int = 20, seconds: float = 60.0, seed: int = 0) -> dict:
+    """Drive ``clients`` threads for ``seconds``; returns latencies (ms) per kind and every error.
+    ``data_dir`` is the app's: a finished projection is read back from its result cache and checked."""
+    import projector
+    from projector.projections import projection_key
+
     deps = json.loads(http(f"{url}/_dash-dependencies")[1])
     X = np.asarray(dataset.vectors, dtype=np.float32)
     unit = X / np.linalg.norm(X, axis=1, keepdims=True)
     labels = list(dataset.metadata["word"])
     n = len(X)
-    view = {"dataset": dataset.id, "subset": None, "n": n, "dims": 2, "method": "pca"}
+    view = view_record(dataset.id, n)
+    results = projector.ResultCache(f"{data_dir}/cache")
     times: dict[str, list[float]] = {"neighbours": [], "search": [], "projection": []}
     errors: list[str] = []
     lock = threading.Lock()
 
     def neighbours(c: Client, rng):
         i = rng.randrange(n)
-        answer = c.call("scatter.clickData", {"points": [{"curveNumber": 0, "pointIndex": i}]},
-                        {"dataset-picker.value": dataset.id, "isolated-subset.data": None, "spherize.value": [],
-                         "current-view.data": view, "selection.data": None},
+        answer = c.call("scatter.clickData", {"points": [{"curveNumber": 0, "pointIndex": i}]}, {"view.data": view},
                         inputs={"neighbor-count.value": 100, "metric.value": "cosine"})
         sel = answer["selection"]["data"]
         sims = unit @ unit[i]
@@ -57,26 +60,28 @@ def run(url: str, dataset, clients: int = 20, seconds: float = 60.0, seed: int =
     def search(c: Client, rng):
         topic = rng.choice(TOPICS)
         query = f"^{topic}_\\d*{rng.randrange(10)}$"
-        answer = c.call("search-query.value", query, {"dataset-picker.value": dataset.id, "selection.data": None,
-                                                       "isolated-subset.data": None},
+        answer = c.call("search-query.value", query, {"view.data": view},
                         inputs={"search-regex.value": ["on"], "search-column.value": "word",
                                 "search-scope.value": "all"})
         import re
 
         expected = sum(1 for t in labels if re.search(query, t, re.IGNORECASE))
-        got = len(answer["selection"]["data"]["points"])
+        got = (answer["selection"]["data"]["points"] or {}).get("n", 0)
         assert got == expected, f"search {query}: {got} != {expected}"
 
     def projection(c: Client, rng):
         left, right = rng.sample(TOPICS, 2)
+        params = {"left": left, "right": right, "up": "", "down": "", "regex": False, "column": "word"}
+        key, used = projection_key(dataset, "custom", params=params, cache=results)
         job = {"dataset": dataset.id, "subset": None, "spherize": False, "method": "custom", "dims": 2,
-               "params": {"left": left, "right": right, "up": "", "down": "", "regex": False, "column": "word"},
-               "job": secrets.token_hex(6)}
+               "params": used, "key": key, "points": n, "job": secrets.token_hex(6)}
         answer = c.call_background("projection-job.data", job, {})
         result = answer["projection-job-result"]["data"]
-        assert "error" not in result, result.get("error")
-        matches = result["info"]["matches"]
-        assert result["job"] == job["job"] and result["n"] == n, "another user's result"
+        assert result["state"] == "done", result.get("error")
+        assert result["job"] == job["job"] and result["key"] == key, "another user's result"
+        coords, info = results.get(key)
+        matches = info["matches"]
+        assert coords.shape == (n, 2), "another projection's coordinates"
         assert matches["left"] == sum(left in t for t in labels) and matches["right"] == sum(right in t for t in labels)
 
     kinds = [("neighbours", neighbours, 0.5), ("search", search, 0.3), ("projection", projection, 0.2)]

@@ -15,7 +15,7 @@ def test_twenty_clients_at_once_get_their_own_correct_answers(tmp_path):
     projector.DatasetStore(data / "store").add(ds)
     proc, url, _ = run_app(gunicorn_workers=3, env={"PROJECTOR_DATA_DIR": str(data)}, timeout=120)
     try:
-        report = run(url, ds, clients=20, seconds=12)
+        report = run(url, ds, data, clients=20, seconds=12)
     finally:
         stop(proc)
     print(report)
@@ -34,7 +34,7 @@ def test_twenty_clients_through_gunicorn_and_a_celery_worker(tmp_path):
     proc = None
     try:
         proc, url, _ = run_app(gunicorn_workers=2, env=env, timeout=120)
-        report = run(url, ds, clients=20, seconds=10)
+        report = run(url, ds, data, clients=20, seconds=10)
     finally:
         for p in (proc, worker, redis):
             if p is not None:

@@ -67,7 +67,7 @@ def test_a_runaway_regex_is_refused_in_bounded_time_while_others_are_served(tmp_
 
     import numpy as np
 
-    from httpclient import Client, http
+    from httpclient import Client, http, view_record
 
     np.save(tmp_path / "v.npy", np.random.default_rng(0).normal(size=(600, 4)).astype(np.float32))
     (tmp_path / "m.tsv").write_text("".join(("a" * 3000 + "!") if i % 100 == 0 else f"w{i}" for i in range(600))
@@ -81,9 +81,7 @@ def test_a_runaway_regex_is_refused_in_bounded_time_while_others_are_served(tmp_
 
         def runaway():
             started = time.monotonic()
-            answer.update(client.call("search-query.value", "(a|aa)+$",
-                                      {"dataset-picker.value": dataset, "selection.data": None,
-                                       "isolated-subset.data": None},
+            answer.update(client.call("search-query.value", "(a|aa)+$", {"view.data": view_record(dataset, 600)},
                                       inputs={"search-regex.value": ["on"], "search-column.value": None,
                                               "search-scope.value": "all"}), seconds=time.monotonic() - started)
 

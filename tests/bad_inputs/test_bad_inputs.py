@@ -62,8 +62,8 @@ def run_case(app, case: Case, tmp_path: Path) -> str:
                                         "selection": {"points": [99_999]}}}]}).encode()
         contents = "data:application/json;base64," + base64.b64encode(data).decode()
         answer = client.call("bookmark-file.contents", contents,
-                             {"bookmark-file.filename": name, "bookmark-tray.data": [], "dataset-picker.value": target})
-        assert "bookmark-tray" not in answer and "restore-state" not in answer   # nothing added, nothing restored
+                             {"bookmark-file.filename": name, "bookmark-tray.data": [], "view.data": {"dataset": target}})
+        assert "bookmark-tray" not in answer and "goto" not in answer   # nothing added, nothing restored
         return answer["bookmark-message"]["children"]
     handles = {slot: client.upload(name, data) for slot, (name, data) in case.files.items()}
     refused = [h["refused"] for h in handles.values() if "refused" in h]
@@ -75,8 +75,9 @@ def run_case(app, case: Case, tmp_path: Path) -> str:
         "staged-vectors.data": handles.get("vectors"), "staged-metadata.data": handles.get("metadata"),
         "staged-sprite.data": handles.get("sprite"), "bytes-dim.value": case.extra.get("dim"),
         "sprite-width.value": width, "sprite-height.value": height, "upload-name.value": case.name})
-    message = answer["data-message"]["children"]
-    assert ("dataset-picker" in answer) == case.loads, message   # only a tolerated file becomes a data set
+    loaded = "goto" in answer
+    message = answer["goto"]["data"]["message"]["text"] if loaded else answer["data-message"]["children"]
+    assert loaded == case.loads, message   # only a tolerated file becomes a data set
     return message
 
 

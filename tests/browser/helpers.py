@@ -10,7 +10,8 @@ from selenium.webdriver.common.by import By
 
 GRAPH = "#scatter .js-plotly-plot"
 CHROME_FLAGS = ["--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=1400,900"]
+                "--no-first-run", "--window-size=1440,900"]
+WINDOW = (1440, 900)   # the page as a laptop shows it (headless Chromium does not always honour --window-size)
 
 
 def chrome_options() -> Options:
@@ -91,7 +92,14 @@ DIGITS = 1797
 TABS = {"pca": 1, "tsne": 2, "umap": 3, "custom": 4}
 
 
+def fit_window(driver, width=WINDOW[0], height=WINDOW[1]):
+    """Give the page a laptop's viewport, whatever size headless Chromium started with."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+
+
 def open_app(dash_duo, app):
+    fit_window(dash_duo.driver)
     dash_duo.start_server(app)
     wait_points(dash_duo, DIGITS)
 
@@ -100,10 +108,15 @@ def open_tab(dash_duo, name):
     dash_duo.find_element(f"#projection-tabs .tab:nth-child({TABS[name]})").click()
 
 
+def open_upload_box(dash_duo):
+    if not dash_duo.find_element("#upload-box").get_attribute("open"):
+        dash_duo.find_element("#upload-box summary").click()
+    dash_duo.wait_for_element("#upload-box[open] #load-upload", timeout=10)
+
+
 def upload(dash_duo, vectors, metadata=None, sprite=None, tile=None):
-    """Choose files in the Data panel's upload boxes and press Load."""
-    if not dash_duo.find_element("#data-panel details").get_attribute("open"):
-        dash_duo.find_element("#data-panel details summary").click()
+    """Choose files in the Data panel's upload box and press Load."""
+    open_upload_box(dash_duo)
     dash_duo.find_element("#upload-vectors-file").send_keys(str(vectors))
     wait_text(dash_duo, "#upload-vectors-name", f"{vectors.name} (")
     if metadata is not None:
@@ -133,3 +146,24 @@ def downloaded(dash_duo, suffix, timeout=30):
     path = next(p for p in folder.iterdir() if p.name.endswith(suffix))
     until(lambda: path.stat().st_size > 0, timeout)
     return path.read_text(encoding="utf-8")
+
+
+STORE_DATA = """
+const found = {};
+const walk = (node) => {
+  if (!node || typeof node !== 'object') return;
+  if (Array.isArray(node)) { node.forEach(walk); return; }
+  const props = node.props || {};
+  if (props.id && arguments[0].includes(props.id)) found[props.id] = props.data !== undefined ? props.data : props;
+  walk(props.children);
+};
+walk(window.store.getState().layout);
+return JSON.stringify(found);
+"""
+
+
+def store_data(dash_duo, *component_ids):
+    """The data of the page's stores (read from the renderer's own state), for a failure's report."""
+    import json
+
+    return json.loads(dash_duo.driver.execute_script(STORE_DATA, list(component_ids)))

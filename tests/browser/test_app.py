@@ -6,8 +6,8 @@ import numpy as np
 from dash.testing.wait import until
 from selenium.webdriver.common.keys import Keys
 
-from helpers import (DIGITS, click_first, click_point, console_errors, downloaded, open_app, open_tab, run_tsne, set_input,
-                     text, texts_of, upload, wait_points, wait_text)
+from helpers import (DIGITS, click_first, click_point, console_errors, downloaded, open_app, open_tab, open_upload_box,
+                     run_tsne, set_input, text, texts_of, upload, wait_points, wait_text)
 
 
 def test_sample_loads_and_pca_draws_without_console_errors(dash_duo, projector_app):
@@ -43,6 +43,7 @@ def test_large_upload_streams_in_chunks_and_oversize_is_refused(dash_duo, projec
         (tmp_path / "big.npy").stat().st_size
     wait_points(dash_duo, 20_000)
     monkeypatch.setenv("PROJECTOR_MAX_UPLOAD_BYTES", str(1_000_000))
+    open_upload_box(dash_duo)   # Load folded it away
     dash_duo.find_element("#upload-vectors-file").send_keys(str(tmp_path / "big.npy"))
     wait_text(dash_duo, "#upload-vectors-name", "more than this server accepts")
     assert "20,000 points" in text(dash_duo, "#status")
@@ -108,9 +109,9 @@ def test_neighbours_filtered_by_regex_then_isolated_and_shown_all(dash_duo, proj
     open_app(dash_duo, projector_app)
     click_point(dash_duo, 0)
     wait_text(dash_duo, "#neighbor-list", "100 nearest neighbours")
-    dash_duo.select_dcc_dropdown("#search-scope", value="the neighbours shown")
+    dash_duo.select_dcc_dropdown("#search-scope", value="neighbours")
     dash_duo.find_element("#search-regex input").click()
-    anchor_label = dash_duo.find_element("#point-card h3").text
+    anchor_label = text(dash_duo, "#point-card h3")
     set_input(dash_duo, "#search-query", f"^{anchor_label}$" + Keys.ENTER)
     wait_text(dash_duo, "#search-message", "among the neighbours shown")
     kept = int(text(dash_duo, "#search-message").split()[0].replace(",", ""))
@@ -165,9 +166,9 @@ def test_isolated_search_projected_on_a_custom_axis(dash_duo, projector_app):
     wait_text(dash_duo, "#custom-info", "left: 182 matches · right: 179 matches")
     wait_text(dash_duo, ".xtitle", "one → seven")
     wait_points(dash_duo, 361)
-    assert "no point matches" not in text(dash_duo, "#projection-message")
+    assert "matches" not in text(dash_duo, "#projection-message")
     set_input(dash_duo, "#custom-up", "zebra" + Keys.ENTER)
-    wait_text(dash_duo, "#projection-message", "no point matches 'zebra'")
+    wait_text(dash_duo, "#projection-message", "No point matches 'zebra'")
     assert console_errors(dash_duo) == []
 
 
@@ -184,7 +185,7 @@ def test_umap_runs_as_a_background_job(dash_duo, projector_app):
 def test_bad_parameters_say_so_and_run_still_works(dash_duo, projector_app):
     open_app(dash_duo, projector_app)
     run_tsne(dash_duo, 300, perplexity=5000)
-    wait_text(dash_duo, "#projection-message", "perplexity must be between 1 and the number of points")
+    wait_text(dash_duo, "#projection-message", "Perplexity must be between 1 and the number of points")
     assert dash_duo.find_element("#run-projection").is_enabled()
     run_tsne(dash_duo, 60, perplexity=30)
     wait_text(dash_duo, "#projection-info", "t-SNE: 60 iterations", timeout=180)

@@ -3,7 +3,7 @@ cache, drawn without pressing Run, with the same coordinates."""
 import numpy as np
 
 from appproc import run_app, stop
-from helpers import GRAPH, text, wait_points, wait_text
+from helpers import GRAPH, fit_window, text, wait_points, wait_text
 
 N = 300
 
@@ -23,6 +23,7 @@ def test_a_restart_keeps_data_sets_and_cached_projections(dash_br, tmp_path):
     proc, url, _ = run_app("--embeddings", str(tmp_path / "v.npy"), "--metadata", str(tmp_path / "m.tsv"),
                            "--name", "kept", "--no-sample", "--data-dir", data)
     try:
+        fit_window(dash_br.driver)
         dash_br.server_url = url
         wait_points(dash_br, N)
         dash_br.find_element("#projection-tabs .tab:nth-child(2)").click()
@@ -37,6 +38,7 @@ def test_a_restart_keeps_data_sets_and_cached_projections(dash_br, tmp_path):
     proc, url, layout = run_app("--no-sample", "--data-dir", data)  # no files named: the store has them
     try:
         assert "kept (300 × 16)" in layout
+        fit_window(dash_br.driver)
         dash_br.server_url = url
         wait_points(dash_br, N)
         dash_br.find_element("#projection-tabs .tab:nth-child(2)").click()

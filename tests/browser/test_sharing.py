@@ -13,8 +13,8 @@ from selenium.webdriver.common.keys import Keys
 
 import projector
 from callbacks import services
-from helpers import (DIGITS, chrome_options, click_point, console_errors, downloaded, open_app, open_tab, run_tsne, set_input, text,
-                     texts_of, upload, wait_points, wait_text)
+from helpers import (DIGITS, chrome_options, click_point, console_errors, downloaded, fit_window, open_app, open_tab,
+                     run_tsne, set_input, text, texts_of, upload, wait_points, wait_text)
 
 ANCHOR_BOOKMARKS = Path(__file__).resolve().parents[3] / "shared" / "anchor-data" / "tensorboard" / \
     "word2vec_full_bookmarks.txt"
@@ -173,6 +173,7 @@ def another_browser(tmp_path):
     """A second headless Chromium with its own profile: nothing of the first browser's storage."""
     browser = Browser("chrome", headless=True, options=chrome_options(), download_path=str(tmp_path),
                       percy_run=False, wait_timeout=10)
+    fit_window(browser.driver)
     try:
         yield browser
     finally:

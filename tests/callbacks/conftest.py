@@ -18,9 +18,8 @@ def data_dir(tmp_path):
         services.configure(before)
     else:
         os.environ.pop(services.DATA_DIR_ENV, None)
-        services.store.cache_clear()
-        services.cache.cache_clear()
-        services.states.cache_clear()
+        for handle in (services.store, services.cache, services.states, services.jobs):
+            handle.cache_clear()
 
 
 @pytest.fixture
@@ -33,3 +32,22 @@ def words(data_dir):
     ds = projector.load_dataset(X, meta, name="words")
     services.store().add(ds)
     return ds
+
+
+PCA = {"method": "pca", "dims": 2, "params": {"components": [0, 1]}}
+
+
+def view_of(ds, request=None, *, subset=None, selection=None, spherize=False, colour=None, label=None, images=False,
+            camera=None, search=None, neighbours=None):
+    """The view record the page composes for ``ds`` with these choices (``subset``: point indices)."""
+    from callbacks.view import compose_view
+
+    subset_part = None
+    if subset is not None:
+        idx = sorted(set(subset))
+        subset_part = {"dataset": ds.id, "id": services.put_points(idx), "n": len(idx)}
+    data = {"dataset": ds.id, "colour_by": colour, "label_by": label, "spherize": spherize, "images": images}
+    inspector = {"subset": subset_part, "selection": selection,
+                 "search": search or {"query": "", "regex": False, "column": None, "scope": "all"},
+                 "neighbours": neighbours or {"k": 100, "metric": "cosine"}}
+    return compose_view(data, request or PCA, inspector, camera)

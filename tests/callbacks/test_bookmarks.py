@@ -5,46 +5,30 @@ import pytest
 
 import projector
 from callbacks import bookmarks, services
-from callbacks.views import as_view, projection_request
+from callbacks.view import state_of
+from callbacks.views import empty_selection
+from conftest import view_of
 from projector.state import bookmarks_file
 
 
-def tsne_view(ds, subset_id=None):
-    request = projection_request(ds.id, subset_id, True, "tsne", 2,
-                                 {"perplexity": 5, "learning_rate": "auto", "iterations": 50})
-    subset = services.get_subset(subset_id)
-    proj = projector.project(services.store().get(ds.id), "tsne", subset=subset, params=request["params"],
-                             spherize=True, cache=services.cache())
-    return as_view(request, proj)
+def kept(ds, camera=None, subset=None):
+    selection = {**empty_selection(ds.id), "anchor": 3, "neighbors": [[4, 0.1]]}
+    view = view_of(ds, {"method": "tsne", "dims": 2, "params": {"perplexity": 5, "learning_rate": "auto",
+                                                                "iterations": 50}},
+                   subset=subset, spherize=True, colour="group", label="word", selection=selection,
+                   search={"query": "pol", "regex": False, "column": "word", "scope": "all"},
+                   neighbours={"k": 20, "metric": "euclidean"})
+    return state_of(view, camera)
 
 
-def keep(ds, view, subset_id=None, selection=None, camera=None):
-    return bookmarks.current_state(ds.id, subset_id, ["on"], view, "group", "word",
-                                   selection or {"anchor": 3, "neighbors": [[4, 0.1]], "points": [], "filter": False},
-                                   {"query": "pol", "regex": False, "column": "word", "scope": "all"},
-                                   {"k": 20, "metric": "euclidean"}, camera)
-
-
-def test_restoring_a_state_sets_every_control_back_and_names_the_cached_projection(words):
-    subset_id = services.cache().put_subset(range(40))
-    view = tsne_view(words, subset_id)
-    state = keep(words, view, subset_id, camera={"x": [0, 1], "y": [2, 3]})
+def test_a_kept_state_holds_the_view_and_its_camera(words):
+    state = kept(words, camera={"x": [0, 1], "y": [2, 3]}, subset=range(40))
+    assert state["method"] == "tsne" and state["params"]["perplexity"] == 5 and state["subset"] == list(range(40))
+    assert state["spherize"] and state["colour_by"] == "group" and state["label_by"] == "word"
+    assert state["selection"]["anchor"] == 3 and state["search"]["query"] == "pol"
+    assert state["neighbours"] == {"k": 20, "metric": "euclidean"} and state["camera"] == {"x": [0.0, 1.0], "y": [2.0, 3.0]}
     sid = services.states().put(state)
-    controls = bookmarks.controls_for(services.states().get(sid), services.store().get(words.id), sid)
-    assert controls["tab"] == "tsne" and controls["perplexity"] == 5 and controls["iterations"] == 50
-    assert controls["lr"] is None and controls["tsne_3d"] == [] and controls["spherize"] == ["on"]
-    assert controls["subset"] == subset_id and controls["colour"] == "group" and controls["label"] == "word"
-    assert controls["selection"]["anchor"] == 3 and controls["selection"]["search"]["query"] == "pol"
-    assert controls["k"] == 20 and controls["metric"] == "euclidean"
-    assert controls["camera"]["camera"] == {"x": [0, 1], "y": [2, 3]} and controls["camera"]["view_key"] == view["key"]
-    # the same controls ask for the same projection: it comes from the cache, nothing is recomputed
-    from callbacks.projection import build_request
-    from callbacks.views import find_cached
-    request = build_request(words.id, controls["subset"], controls["spherize"], controls["tab"], [0, 1, 2], [],
-                            controls["tsne_3d"], [], [], [None] * 6,
-                            [controls["perplexity"], controls["lr"], controls["iterations"]], [15, 0.1])
-    hit = find_cached(request)
-    assert hit is not None and as_view(request, hit)["key"] == view["key"]
+    assert services.states().get(sid) == state and services.states().put(state) == sid   # content-addressed
 
 
 def test_the_tray_renames_moves_and_deletes():
@@ -57,7 +41,7 @@ def test_the_tray_renames_moves_and_deletes():
 
 
 def test_a_saved_file_loads_back_and_one_for_a_missing_data_set_is_refused(words):
-    state = keep(words, tsne_view(words))
+    state = kept(words)
     data = bookmarks_file([{"name": "mine", "state": state}])
     [entry] = bookmarks.imported_bookmarks(data, None)
     assert entry["name"] == "mine" and services.states().get(entry["state"]) == state
@@ -79,3 +63,17 @@ def test_a_tensorboard_file_is_mapped_onto_the_data_set_shown(words):
     tb[0]["dataSetDimensions"] = [60, 9]
     with pytest.raises(projector.DataError, match=r"wrong dataset, expected dataset with shape \(60, 9\)"):
         bookmarks.imported_bookmarks(json.dumps(tb).encode(), words.id)
+
+
+def test_a_tensorboard_view_draws_its_stored_coordinates(words):
+    from callbacks import plot, projection
+
+    tb = [{"label": "tb", "selectedProjection": "tsne", "tSNEis3d": False, "dataSetDimensions": [60, 8],
+           "projections": [{"tsne-0": float(i), "tsne-1": float(-i)} for i in range(60)]}]
+    [entry] = bookmarks.imported_bookmarks(json.dumps(tb).encode(), words.id)
+    state = services.states().get(entry["state"])
+    view = view_of(words, {"method": "given", "dims": 2, "params": {"state": entry["state"], "axes": state["given"]["axes"]}})
+    shown = projection.plan(view, None, None, False)["shown"]
+    assert shown["method"] == "given" and shown["n"] == 60
+    xs = plot.coordinates("shown", shown)[:, 0]
+    assert xs.tolist() == [float(i) for i in range(60)]

@@ -19,9 +19,7 @@ def test_figure_json_carries_coordinates_as_bdata_and_stays_small():
     n = 100_000
     coords = np.random.default_rng(0).normal(size=(n, 2)).astype(np.float32)
     scheme = colour_scheme(pd.DataFrame({"c": [f"k{i % 7}" for i in range(n)]}), "c", None)
-    fig = build_figure(coords, np.arange(n), [""] * n, scheme, {"method": "pca", "dims": 2,
-                                                               "params": {"components": [0, 1]}})
-    fig["data"][0]["text"] = []  # labels are text by nature; measure the numbers
+    fig = build_figure(coords, None, scheme, ["PC1", "PC2"], "view")
     text = json.dumps(fig)
     assert len(text) < 2 * 4 * n * 1.4 + 4 * n * 1.4 + 10_000  # x, y, colour as base64 float32
     assert "bdata" in text and fig["data"][0]["type"] == "scattergl"
@@ -65,6 +63,7 @@ def test_hover_texts_fall_back_to_point_numbers():
 def test_highlight_puts_the_clicked_point_last():
     coords = np.arange(20, dtype=np.float32).reshape(10, 2)
     out = highlight_trace(coords, np.array([2, 5, 7]), np.array([2, 5, 7]), np.array([0, 1, 2]), ["a", "b", "c"])
-    assert out["customdata"][-1] == 2 and out["text"][-1] == "a"
+    assert out["customdata"][-1] == 2 and out["hovertext"][-1] == "a"
+    assert out["text"] == ["", "b", "a"]   # the clicked point and its neighbours are labelled on the plot
     assert untyped(out["x"]).tolist()[-1] == 4.0
     assert untyped(out["marker.color"]).tolist() == [2, 1, 0]  # role codes, one byte each

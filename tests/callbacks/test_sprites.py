@@ -58,21 +58,21 @@ def test_thumbnails_are_served_by_data_set_id_and_a_sprite_joins_a_stored_set(da
 
 
 def test_the_images_view_draws_the_points_in_view_and_says_when_there_are_too_many(data_dir, tmp_path):
-    from callbacks.views import as_view, projection_request
-
     n = 2_500
     X = np.random.default_rng(3).uniform(0, 10, size=(n, 2)).astype(np.float32)
     ds = projector.load_dataset(X, None, name="grid")
     ds.sprite, _ = projector.read_sprite(sheet(tmp_path / "s.png", n, per_row=50), (10, 10), n)
     services.store().add(ds)
-    request = projection_request(ds.id, None, False, "raw", 2, {})
-    proj = projector.project(services.store().get(ds.id), "raw", cache=services.cache())
-    view = as_view(request, proj)
+    ds = services.store().get(ds.id)
+    points = np.arange(n)
 
-    images, message = sprites.images_for(view, None)
+    def images_for(ranges):
+        return sprites.images_for(ds, X, points, ranges)
+
+    images, message = images_for(None)
     assert images == [] and "2,500 points in view" in message and "at most 2,000" in message
     box = ((2.0, 4.0), (5.0, 9.0))
-    images, message = sprites.images_for(view, box)
+    images, message = images_for(box)
     inside = np.flatnonzero((X[:, 0] >= 2) & (X[:, 0] <= 4) & (X[:, 1] >= 5) & (X[:, 1] <= 9))
     assert len(images) == len(inside) and message == f"Showing the images of the {len(inside):,} points in view."
     first = images[0]
@@ -84,5 +84,31 @@ def test_the_images_view_draws_the_points_in_view_and_says_when_there_are_too_ma
                                          "yaxis.range[1]": 9}) == box
     assert sprites.ranges_from_relayout({"xaxis.autorange": True, "yaxis.autorange": True}) is None
     assert sprites.ranges_from_relayout({"autosize": True}) == "unknown"
-    view3d = dict(view, dims=3)
-    assert "turn 3D off" in sprites.images_for(view3d, None)[1]
+    assert "turn 3D off" in sprites.images_for(ds, np.zeros((n, 3), np.float32), points, None)[1]
+
+
+def test_the_images_view_is_drawn_by_the_map_and_follows_a_zoom(data_dir, tmp_path):
+    from callbacks import plot, projection
+    from conftest import view_of
+
+    n = 300
+    X = np.random.default_rng(4).uniform(0, 10, size=(n, 2)).astype(np.float32)
+    ds = projector.load_dataset(X, None, name="grid")
+    ds.sprite, _ = projector.read_sprite(sheet(tmp_path / "s.png", n, per_row=20), (10, 10), n)
+    services.store().add(ds)
+    raw = {"method": "raw", "dims": 2, "params": {}}
+    plain = view_of(ds, raw)
+    shown = projection.plan(plain, None, None, False)
+    assert shown["job"]["method"] == "raw"   # a job computes it; here, the engine directly
+    projector.project(ds, "raw", cache=services.cache())
+    shown = projection.plan(plain, None, None, False)["shown"]
+    first = plot.reconcile(plain, shown, None, None, None, None)
+    view = view_of(ds, raw, images=True)
+    on = plot.reconcile(view, shown, None, None, None, first["drawn"])
+    ops = {".".join(map(str, op["location"])): op["params"]["value"] for op in on["figure"].to_plotly_json()["operations"]}
+    assert len(ops["layout.images"]) == n and ops["data.0.marker.opacity"] == 0
+    zoom = {"xaxis.range[0]": 0, "xaxis.range[1]": 5, "yaxis.range[0]": 0, "yaxis.range[1]": 5}
+    zoomed = plot.reconcile(view, shown, None, None, zoom, on["drawn"], moved=True)
+    ops = {".".join(map(str, op["location"])): op["params"]["value"] for op in zoomed["figure"].to_plotly_json()["operations"]}
+    inside = ((X[:, 0] <= 5) & (X[:, 1] <= 5)).sum()
+    assert len(ops["layout.images"]) == inside and zoomed["images"] == f"Showing the images of the {inside:,} points in view."

@@ -1,0 +1,39 @@
+"""The background job: one Dash background callback that hands a projection request to the engine.
+
+Kept apart from the panels so the job processes (forked from the job servers, or Celery's pool
+processes) import only this, the ids and the engine — not the page, the figures or plotly.
+"""
+from __future__ import annotations
+
+import sys
+
+from dash import Input, Output, callback
+
+import projector.jobs
+from components import ids
+
+from . import services
+
+
+def wait_for_warm_up(job: dict) -> None:
+    """A UMAP job on a Celery worker whose pool process is still compiling UMAP waits for it, saying so."""
+    warmup = sys.modules.get("projector.warmup")   # only where a warm-up was started
+    if job["method"] == "umap" and warmup is not None and warmup.warming():
+        services.jobs().update(job["key"], job["job"], state="queued",
+                               text="Waiting for this worker's one-time UMAP warm-up (about 25 s after it starts)…")
+        warmup.ready.wait()
+
+
+@callback(Output(ids.JOB_RESULT, "data"), Input(ids.JOB, "data"), background=True,
+          cancel=[Input(ids.CANCEL, "n_clicks")], interval=500, prevent_initial_call=True)
+def run_projection(job):
+    """Runs in its own process: the engine computes the request, reports to the job registry (which every
+    page watching this projection polls) and leaves the result in the cache.
+
+    Nothing reads JOB_RESULT: Dash holds back every callback downstream of a running background
+    callback until it ends, so the page follows the job through the registry instead."""
+    if not isinstance(job, dict) or not job.get("job"):
+        return None
+    wait_for_warm_up(job)
+    return projector.jobs.run(job, job["job"], store=services.store(), cache=services.cache(),
+                              registry=services.jobs())
