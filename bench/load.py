@@ -46,13 +46,13 @@ def main() -> None:
     proc = None
     try:
         proc, url, _ = run_app(gunicorn_workers=args.workers, env=env, timeout=180)
-        report = run(url, ds, clients=args.clients, seconds=args.seconds)
+        report = run(url, ds, data, clients=args.clients, seconds=args.seconds)
     finally:
         for p in [proc, *helpers]:
             if p is not None:
                 stop(p)
     report.update(workers=args.workers, threads_per_worker=4, points=args.points, dim=args.dim,
-                  jobs="celery (1 worker, 1 pool process)" if args.celery else "fork server per web process")
+                  jobs="celery (1 worker, 1 pool process)" if args.celery else "fork servers per web process")
     print(json.dumps(report, indent=1))
 
 

@@ -182,7 +182,7 @@ def main():
                 wait(lambda: d.execute_script(f"return document.querySelector('{GRAPH}')._fullData[0].type") == "scatter3d"
                      and drawn() == n, 900)
             step("PCA in 3D, every point", three_d)
-            rows[-1]["notice"] = text("#projection-message")
+            rows[-1]["notice"] = text("#status")
             if os.environ.get("SCALE_SCREENSHOT"):
                 d.save_screenshot(os.environ["SCALE_SCREENSHOT"])
         time.sleep(1)

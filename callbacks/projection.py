@@ -23,7 +23,7 @@ from .data import kept_state, panel_message
 from .views import ERROR, INFO, SILENT, WARN, method_name, same_points, say, view_points
 
 AUTO_METHODS = ("pca", "custom", "raw")   # cheap: computed as soon as they are asked for
-AUTO_RUN_MAX = 10_000       # t-SNE and UMAP of an isolated subset (or of all points) this small start by themselves
+AUTO_RUN_MAX = 10_000       # t-SNE and UMAP of this few isolated points (or of all, after Show all) start by themselves
 INLINE_PCA_MAX = 4_000_000  # values (points × dims) whose stand-in PCA is computed within the request (≪ 1 s)
 HIDDEN = {"display": "none"}
 
@@ -94,7 +94,7 @@ def set_up(setup, tab):
         out.update(controls_from_state(state, ds))
     else:
         out["tab"] = "pca" if tab == "given" or (tab == "raw" and ds.dim > 3) else no_update
-        out["tsne"]["perplexity"] = projector.default_perplexity(ds.num_points)
+        out["tsne"]["perplexity"] = None   # auto: max(5, ⌈√n / 4⌉) of the points shown, isolated ones too
         out["custom"]["column"] = ds.default_column()
     out["custom"]["column_options"] = columns
     out["raw"]["disabled"] = ds.dim > 3
@@ -282,9 +282,14 @@ def plan(view: dict | None, shown: dict | None, watch: dict | None, run_pressed:
         picture, _ = stand_in(job_allowed=False)
         return dict(out, shown=picture, watch=watch_of({**active, "key": key}), message=out["message"] if said else SILENT)
     record = services.jobs().status(key)
-    failed_before = record is not None and record.get("state") in ("failed", "cancelled", "died")
+    # A job that failed, was cancelled or died is not restarted by itself (Run does that), except the cheap
+    # methods' after a cancel or death: those are started again as soon as their view is asked for.
+    failed_before = record is not None and (record.get("state") == "failed" or (
+        record.get("state") in ("cancelled", "died") and method not in AUTO_METHODS))
     subset_changed = shown is not None and shown.get("dataset") == view["dataset"] and not same
-    automatic = method in AUTO_METHODS or (subset_changed and method in ("tsne", "umap") and n <= AUTO_RUN_MAX)
+    # t-SNE and UMAP start by themselves on isolated points (and right after Show all) when there are few
+    automatic = method in AUTO_METHODS or (method in ("tsne", "umap") and n <= AUTO_RUN_MAX and
+                                           (subset_changed or bool(view.get("subset"))))
     if run_pressed or (automatic and not failed_before):
         picture, _ = stand_in(job_allowed=False)
         job, watching = start_job(view, method, request["dims"], used, key)

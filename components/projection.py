@@ -31,7 +31,8 @@ def _pca_tab():
 def _tsne_tab():
     return html.Div([
         _three_d(ids.TSNE_3D),
-        field("Perplexity", dcc.Input(id=ids.TSNE_PERPLEXITY, type="number", min=2, step=1), inline=True),
+        field("Perplexity", dcc.Input(id=ids.TSNE_PERPLEXITY, type="number", min=2, step=1,
+                                      placeholder="auto (√n / 4)"), inline=True),
         field("Learning rate", dcc.Input(id=ids.TSNE_LEARNING_RATE, type="number", min=1, placeholder="auto (N/12)"),
               inline=True),
         field("Iterations", dcc.Input(id=ids.TSNE_ITERATIONS, type="number", min=10, max=100000, step=10, value=300),

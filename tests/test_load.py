@@ -41,5 +41,7 @@ def test_twenty_clients_through_gunicorn_and_a_celery_worker(tmp_path):
                 stop(p)
     assert report["errors"] == 0, report["error_examples"]
     assert report["projection_count"] >= 5
-    # every projection ran on the worker, none in a web process
-    assert (tmp_path / "worker.log").read_text().count("succeeded in") >= report["projection_count"]
+    # every projection ran on the worker, none in a web process (a task that Dash revoked after its answer
+    # was read — its page polled once more — logs "revoked" instead of "succeeded")
+    log = (tmp_path / "worker.log").read_text()
+    assert log.count("succeeded in") + log.count("revoked:") >= report["projection_count"]

@@ -100,6 +100,18 @@ def test_a_job_that_failed_or_was_cancelled_is_not_restarted_until_run(words, da
     assert projection.plan(view, run["shown"], None, True)["job"]["method"] == "tsne"
 
 
+def test_a_cheap_projection_whose_job_died_starts_again_when_asked_for(words, data_dir):
+    """A custom-axes job killed by the page (the user typed on) must not leave its view without a picture."""
+    custom = {"method": "custom", "dims": 2, "params": {"left": "a", "right": "b", "up": "", "down": "",
+                                                        "regex": False, "column": "word"}}
+    view = view_of(words, custom)
+    first = projection.plan(view, None, None, False)
+    assert first["job"]["method"] == "custom"
+    services.jobs().update(first["job"]["key"], first["job"]["job"], state="died")
+    again = projection.plan(view, None, None, False)
+    assert again["job"]["method"] == "custom" and again["watch"]["state"] == "watching"
+
+
 def test_a_finished_job_is_drawn_and_not_called_cached(words, data_dir):
     from projector.jobs import run
 
@@ -147,3 +159,10 @@ def test_a_job_restarted_by_another_page_is_followed_and_a_vanished_one_has_died
     assert out["watch"]["job"] == "newer" and out["watch"]["state"] == "watching"
     gone = {**watch, "key": "proj:" + "0" * 32}
     assert projection.follow(2, gone, None)["watch"]["state"] == "died"
+
+
+def test_opening_the_tsne_tab_on_a_few_isolated_points_starts_it(words, data_dir, monkeypatch):
+    pca_subset = projection.plan(view_of(words, PCA, subset=range(20)), None, None, False)["shown"]
+    out = projection.plan(view_of(words, TSNE, subset=range(20)), pca_subset, None, False)
+    assert out["job"]["method"] == "tsne" and out["job"]["points"] == 20 and out["shown"] is no_update
+    assert projection.plan(view_of(words, TSNE), None, None, False)["job"] is no_update   # all 60: it waits for Run
