@@ -175,7 +175,17 @@ def bench_upload(n, d=768):
                 upload_MB_per_s=round(n * d * 4 / 1e6 / upload["seconds"], 1))]
 
 
-ORDER = ("kNN", "PCA", "t-SNE 2D, 10k", "UMAP 2D, 10k", "t-SNE 2D, 100k", "UMAP 2D, 100k", "upload", "figure",
+def bench_first_picture(runs=3):
+    """Process start → first picture in headless Chromium, from bench/first_picture.py."""
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "first_picture.py"), "--runs", str(runs)],
+                         capture_output=True, text=True, check=True)
+    rows = []
+    for r in (json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")):
+        rows.append(row(r["row"], r["ours"], r["peer"], r["unit"], r["target"], r["met"], peer_name=r["peer_name"]))
+    return rows
+
+
+ORDER = ("first start", "kNN", "PCA", "t-SNE 2D, 10k", "UMAP 2D, 10k", "t-SNE 2D, 100k", "UMAP 2D, 100k", "upload", "figure",
          "colour", "cached")
 
 
@@ -208,11 +218,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--readme", action="store_true")
-    ap.add_argument("--only", help="comma-separated: knn,pca,tsne,umap,wire,tsne-big,umap-big,upload")
+    ap.add_argument("--only", help="comma-separated: first,knn,pca,tsne,umap,wire,tsne-big,umap-big,upload")
     args = ap.parse_args()
-    only = set((args.only or "knn,pca,tsne,umap,wire,tsne-big,umap-big,upload").split(","))
+    only = set((args.only or "first,knn,pca,tsne,umap,wire,tsne-big,umap-big,upload").split(","))
     big, tsne_n = (20_000, 3_000) if args.quick else (100_000, 10_000)
     rows = []
+    if "first" in only:
+        rows += bench_first_picture()
     if "knn" in only:
         rows += bench_knn(big, 768)
     if "pca" in only:
