@@ -19,6 +19,12 @@ OTHER_COLOUR = "#c8c8c8"
 MISSING_COLOUR = "#eeeeee"
 PLAIN_COLOUR = "#1f77b4"
 GRADIENT = "Viridis"
+
+
+def _viridis(k: int) -> list[str]:
+    from plotly.colors import sample_colorscale
+
+    return sample_colorscale(GRADIENT, [i / (k - 1) for i in range(k)])
 ROLE_COLOURS = ["#d50000", "#ff6d00", "#6a1b9a"]   # clicked point, neighbour, selected point
 ROLE_SIZES = {2: [18, 11, 10], 3: [9, 6, 5]}        # found points stand out among thousands of dots
 BASE_SIZE = {2: 5, 3: 2.5}
@@ -63,18 +69,28 @@ def colour_scheme(frame: pd.DataFrame, column: str | None, rows: np.ndarray | No
     if numeric:
         values = series.to_numpy(dtype=np.float64)
         everything = frame[column].to_numpy(dtype=np.float64)
-        distinct = np.unique(everything[~np.isnan(everything)])  # the scale is the whole column's
+        distinct = np.unique(everything[np.isfinite(everything)])  # the scale is the whole column's finite values
         if len(distinct) > MAX_CATEGORIES:
             lo, hi = float(distinct[0]), float(distinct[-1])
-            # 256 levels are indistinguishable on a gradient and travel as one byte per point.
-            level = np.round((np.where(np.isnan(values), lo, values) - lo) / ((hi - lo) or 1.0) * 255)
-            ticks = np.linspace(0, 255, 5)
+            finite = np.isfinite(values)
+            # 255 levels are indistinguishable on a gradient and travel as one byte per point; level 255 is
+            # "missing or not finite" (±inf, NaN), drawn grey instead of passing for the lowest value.
+            with np.errstate(over="ignore", invalid="ignore"):
+                span = (hi - lo) if np.isfinite(hi - lo) and hi > lo else 1.0
+                level = np.where(finite, np.round((np.where(finite, values, lo) - lo) / span * 254), 255)
+            ticks = np.linspace(0, 254, 5)
+            scale = [[i / 4 * 254 / 255, c] for i, c in enumerate(_viridis(5))] + [[254.5 / 255, MISSING_COLOUR],
+                                                                                    [1.0, MISSING_COLOUR]]
+            legend = [{"label": f"{lo:g} – {hi:g}", "colour": "", "count": int(finite.sum())}]
+            if (~finite).any():
+                legend.append({"label": "missing or not finite", "colour": MISSING_COLOUR,
+                               "count": int((~finite).sum())})
             return {"kind": "numeric",
-                    "marker": {"color": typed(level, "u1"), "colorscale": GRADIENT, "cmin": 0, "cmax": 255,
+                    "marker": {"color": typed(level, "u1"), "colorscale": scale, "cmin": 0, "cmax": 255,
                                "showscale": True,
                                "colorbar": {"title": {"text": column}, "thickness": 12, "tickvals": ticks.tolist(),
-                                            "ticktext": [f"{lo + t / 255 * (hi - lo):.3g}" for t in ticks]}},
-                    "legend": [{"label": f"{lo:g} – {hi:g}", "colour": "", "count": int((~np.isnan(values)).sum())}]}
+                                            "ticktext": [f"{lo + t / 254 * (hi - lo):.3g}" for t in ticks]}},
+                    "legend": legend}
     # Colours come from the whole column, so a value keeps its colour when a subset is isolated.
     all_texts = np.asarray(column_as_text(frame[column]), dtype=object)
     texts = all_texts if rows is None else all_texts[rows]

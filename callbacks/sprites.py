@@ -8,6 +8,8 @@ import re
 import numpy as np
 from flask import Response, abort
 
+import projector
+
 from . import services
 
 DATASET_ID = re.compile(r"^[0-9a-f]{8,64}$")
@@ -30,6 +32,8 @@ def register_routes(server) -> None:
             png = sprite.thumbnail(index)
         except IndexError:
             abort(404)
+        except projector.DataError as exc:   # a stored sheet that no longer decodes: say so, once per request
+            return Response(str(exc), status=422, mimetype="text/plain")
         return Response(png, mimetype="image/png", headers={"Cache-Control": "max-age=86400"})
 
 

@@ -16,6 +16,10 @@ HASH_CHUNK_ROWS = 65_536
 BLOCK_BYTES = 16 << 20   # blocks of rows computed on at a time: big enough for BLAS, small next to the data
 
 
+SAFE_MAX = 2.0 ** 30    # |values| float32 squares and sums hold with room to spare (D up to millions)
+SAFE_MIN = 2.0 ** -30
+
+
 def block_rows(dim: int) -> int:
     """How many float32 rows of ``dim`` values make one block of about BLOCK_BYTES."""
     return max(256, BLOCK_BYTES // (4 * max(1, int(dim))))
@@ -38,8 +42,11 @@ class Sprite:
         x, y = (index % per_row) * w, (index // per_row) * h
         if index < 0 or y + h > im.size[1]:
             raise IndexError(f"the sprite has no thumbnail for point {index}.")
+        tile = im.crop((x, y, x + w, y + h))
+        if tile.mode not in PNG_MODES:          # e.g. CMYK, 32-bit float: PNG cannot hold them as they are
+            tile = tile.convert("RGBA")
         out = io.BytesIO()
-        im.crop((x, y, x + w, y + h)).save(out, format="PNG")
+        tile.save(out, format="PNG")
         return out.getvalue()
 
     def data_uri(self, index: int) -> str:
@@ -54,15 +61,47 @@ class Sprite:
     def decoded(self):
         """The sheet as a decoded image, decoded once (a stored data set keeps its Sprite)."""
         if self._image is None:
-            import io
-
-            from PIL import Image
-
-            Image.MAX_IMAGE_PIXELS = None  # sheets beyond 8192² are expected; the tile count was checked on load
-            im = Image.open(io.BytesIO(self.png))
-            im.load()
-            self._image = im
+            self._image = decode_sheet(self.png, "the sprite")
         return self._image
+
+
+SPRITE_MAX_PIXELS = 1 << 27   # 134 million pixels (11,585²; 100,000 tiles of 36 × 36): decoded at most 0.5 GB
+PNG_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16")
+
+
+def decode_sheet(png: bytes, shown: str):
+    """A sprite sheet decoded, its size checked *before* decoding against :data:`SPRITE_MAX_PIXELS` (the
+    check is per sheet: Pillow's process-wide decompression-bomb limit is never changed)."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(png))
+            width, height = im.size
+            if width * height > SPRITE_MAX_PIXELS:
+                raise SpriteError(f"{shown} is {width:,} × {height:,} pixels, more than the "
+                                  f"{SPRITE_MAX_PIXELS:,} read", "make its thumbnails smaller")
+            im.load()
+    except Image.DecompressionBombError:
+        raise SpriteError(f"{shown} declares more than {SPRITE_MAX_PIXELS:,} pixels, the most that is read",
+                          "make its thumbnails smaller") from None
+    except DataError:
+        raise
+    except Exception:   # Pillow raises many kinds (OSError, SyntaxError, ValueError, struct.error…) for a bad file
+        raise SpriteError(f"{shown} is not a complete, readable image", "save it again as PNG") from None
+    return im
+
+
+class SpriteError(DataError):
+    """A sprite sheet that cannot be used: ``reason`` and ``advice``, also as one sentence."""
+
+    def __init__(self, reason: str, advice: str):
+        super().__init__(f"{reason}; {advice}.")
+        self.reason, self.advice = reason, advice
 
 
 @dataclass(eq=False)
@@ -84,7 +123,7 @@ class Dataset:
     def with_metadata(self, frame: pd.DataFrame, version: int) -> "Dataset":
         """The same vectors (and id) with another version of the metadata; what only the vectors
         determine (centroid, radii, norms) is kept, what the labels determine is not."""
-        keep = {k: v for k, v in self._derived.items() if k in ("sphere", "norms")}
+        keep = {k: v for k, v in self._derived.items() if k in ("sphere", "norms", "range")}
         return Dataset(vectors=self.vectors, metadata=frame, name=self.name, warnings=list(self.warnings),
                        sprite=self.sprite, _id=self.id, _derived=keep, metadata_version=int(version))
 
@@ -109,8 +148,36 @@ class Dataset:
             self._derived["metadata_tsv"] = formats.write_metadata_tsv(self.metadata)
         return self._derived["metadata_tsv"]
 
+    def value_range(self) -> tuple[float, float]:
+        """(largest |value|, smallest largest-|value| of a non-zero row), computed once."""
+        if "range" not in self._derived:
+            X, step = self.vectors, block_rows(self.dim)
+            top, low = 0.0, np.inf
+            for s in range(0, self.num_points, step):
+                row_max = np.abs(np.asarray(X[s:s + step], dtype=np.float32)).max(axis=1)
+                top = max(top, float(row_max.max(initial=0.0)))
+                nonzero = row_max[row_max > 0]
+                if nonzero.size:
+                    low = min(low, float(nonzero.min()))
+            self._derived["range"] = (top, low if np.isfinite(low) else 0.0)
+        return self._derived["range"]
+
+    def extreme(self) -> bool:
+        """Whether float32 arithmetic on these vectors could overflow or underflow (values beyond 2³⁰ or
+        rows below 2⁻³⁰): then norms, dot products and centring are done in float64."""
+        top, low = self.value_range()
+        return top > SAFE_MAX or (0 < low < SAFE_MIN)
+
+    def scale(self) -> float:
+        """A power of two that brings the largest |value| near 1 when it is far from it (else 1): the
+        methods see scaled rows, an exact change of units that float32 then holds without overflow."""
+        top, _ = self.value_range()
+        if top == 0 or SAFE_MIN <= top <= SAFE_MAX:
+            return 1.0
+        return float(2.0 ** -np.frexp(top)[1])
+
     def sphere(self) -> tuple[np.ndarray, np.ndarray]:
-        """(centroid float64, each row's distance to it float32): spherizing without a spherized copy."""
+        """(centroid float64, each row's distance to it float64): spherizing without a spherized copy."""
         if "sphere" not in self._derived:
             X = self.vectors
             step = block_rows(self.dim)
@@ -118,22 +185,28 @@ class Dataset:
             for s in range(0, self.num_points, step):
                 centroid += np.asarray(X[s:s + step], dtype=np.float32).sum(axis=0, dtype=np.float64)
             centroid /= max(1, self.num_points)
+            radii = np.empty(self.num_points, dtype=np.float64)
+            exact = self.extreme()
             c32 = centroid.astype(np.float32)
-            radii = np.empty(self.num_points, dtype=np.float32)
             for s in range(0, self.num_points, step):
-                block = np.asarray(X[s:s + step], dtype=np.float32) - c32
+                if exact:
+                    block = np.asarray(X[s:s + step], dtype=np.float64) - centroid
+                else:
+                    block = np.asarray(X[s:s + step], dtype=np.float32) - c32
                 radii[s:s + len(block)] = np.sqrt(np.einsum("ij,ij->i", block, block))
             self._derived["sphere"] = (centroid, radii)
         return self._derived["sphere"]
 
     def norms(self) -> np.ndarray:
-        """Euclidean row norms of the vectors, float32, computed once (spherized: see :meth:`sphere`)."""
+        """Euclidean row norms of the vectors, computed once (float64 when :meth:`extreme`, else float32;
+        spherized: see :meth:`sphere`)."""
         key = "norms"
         if key not in self._derived:
             X = self.vectors
-            out = np.empty(X.shape[0], dtype=np.float32)
+            exact = self.extreme()
+            out = np.empty(X.shape[0], dtype=np.float64 if exact else np.float32)
             for s in range(0, X.shape[0], HASH_CHUNK_ROWS):
-                block = np.asarray(X[s:s + HASH_CHUNK_ROWS])
+                block = np.asarray(X[s:s + HASH_CHUNK_ROWS], dtype=np.float64 if exact else np.float32)
                 out[s:s + len(block)] = np.sqrt(np.einsum("ij,ij->i", block, block))
             self._derived[key] = out
         return self._derived[key]
@@ -161,6 +234,8 @@ class Rows:
         self.vectors = dataset.vectors
         self.subset = subset
         self.sphere = dataset.sphere() if spherize else None
+        self.exact = dataset.extreme()
+        self.scale = 1.0 if spherize else dataset.scale()   # spherized rows have unit length already
         self.shape = (dataset.num_points if subset is None else len(subset), dataset.dim)
 
     def __len__(self) -> int:
@@ -169,15 +244,19 @@ class Rows:
     def __getitem__(self, rows) -> np.ndarray:
         """Rows by position (a slice or an integer array) as float32."""
         idx = rows if self.subset is None else self.subset[rows]
-        block = np.asarray(self.vectors[idx], dtype=np.float32)
         if self.sphere is None:
-            return block
+            block = np.asarray(self.vectors[idx], dtype=np.float32)
+            # the factor itself may be beyond float32 (2¹³² for values near 1e-40): applied in float64
+            return block if self.scale == 1.0 else (block.astype(np.float64) * self.scale).astype(np.float32)
         centroid, radii = self.sphere
-        block = block - centroid.astype(np.float32)
+        if self.exact:
+            block = np.asarray(self.vectors[idx], dtype=np.float64) - centroid
+        else:
+            block = np.asarray(self.vectors[idx], dtype=np.float32) - centroid.astype(np.float32)
         r = radii[idx]
         nonzero = r > 0
         block[nonzero] /= r[nonzero, None]
-        return block
+        return block.astype(np.float32, copy=False)
 
     def blocks(self, size: int | None = None):
         """(start, float32 block) pairs covering every row in order, ~16 MB per block by default."""
@@ -191,13 +270,14 @@ class Rows:
 
 
 def spherize_vectors(vectors: np.ndarray) -> np.ndarray:
-    """Subtract the centroid and scale every vector to unit norm (all-zero rows stay zero)."""
-    X = np.asarray(vectors, dtype=np.float32)
-    centroid = X.mean(axis=0, dtype=np.float64).astype(np.float32)
-    out = X - centroid
+    """Subtract the centroid and scale every vector to unit norm (all-zero rows stay zero); in float64,
+    so values anywhere in float32's range neither overflow nor underflow."""
+    X = np.asarray(vectors, dtype=np.float64)
+    out = X - X.mean(axis=0)
     norms = np.sqrt(np.einsum("ij,ij->i", out, out))
     nonzero = norms > 0
     out[nonzero] /= norms[nonzero, None]
+    out = out.astype(np.float32)
     out.flags.writeable = False
     return out
 
@@ -218,13 +298,24 @@ def _align_metadata(table: formats.MetadataTable, n: int, shown: str) -> tuple[p
     notes = [table.note] if table.note else []
     if m == n:
         return frame, notes
-    ncols = len(frame.columns)
-    if ncols == 1 and m == n + 1:
-        raise DataError(f"{shown} has {m:,} rows but there are {n:,} points: a single-column metadata "
-                        "file should not have a header row — delete the first line and upload again.")
-    if ncols > 1 and m == n - 1:
-        raise DataError(f"{shown} has {m:,} rows but there are {n:,} points: a metadata file with several "
-                        "columns should have a header row naming them — add one and upload again.")
+    spaced = table.with_spaces
+    if spaced is not None and m < len(spaced.frame) <= n:
+        # rows are missing either way: then blank lines between rows are rows, so none after them shifts
+        skipped = len(spaced.frame) - m
+        frame, m = spaced.frame, len(spaced.frame)
+        notes.append(f"{shown} has {skipped:,} empty or whitespace-only line{'s' if skipped != 1 else ''} "
+                     "between its rows; they were kept as rows so that row i describes point i.")
+        if m == n:
+            return frame, notes
+        spaced = None
+    else:
+        ncols = len(frame.columns)
+        if ncols == 1 and m == n + 1:
+            raise DataError(f"{shown} has {m:,} rows but there are {n:,} points: a single-column metadata "
+                            "file should not have a header row — delete the first line and upload again.")
+        if ncols > 1 and m == n - 1:
+            raise DataError(f"{shown} has {m:,} rows but there are {n:,} points: a metadata file with several "
+                            "columns should have a header row naming them — add one and upload again.")
     if m > n:
         warning = (f"{shown} has {m:,} rows but there are {n:,} points; the last {m - n:,} rows "
                    "were ignored.")
@@ -236,6 +327,9 @@ def _align_metadata(table: formats.MetadataTable, n: int, shown: str) -> tuple[p
         for c in frame.columns:
             if not pd.api.types.is_numeric_dtype(frame[c]):
                 frame[c] = pd.array([None if isinstance(v, float) else v for v in frame[c]], dtype=object)
+    if spaced is not None:
+        warning += (f" ({len(spaced.frame) - m:,} empty or whitespace-only lines were skipped as blank, as "
+                    "TensorBoard does; check that row i describes point i.)")
     return frame, notes + [warning]
 
 
@@ -303,14 +397,16 @@ def read_sprite(path, dim, n: int):
         return None, f"the sprite {path.name} was not found; the data set loads without images."
     if not dim or len(dim) != 2 or min(dim) <= 0:
         return None, f"the sprite {path.name} has no valid singleImageDim; the data set loads without images."
-    from PIL import Image  # Pillow only when a sprite is present
-
     png = path.read_bytes()
     try:
-        with Image.open(path) as im:
-            width, height = im.size
-    except Exception:
-        return None, f"the sprite {path.name} is not a readable image; the data set loads without images."
+        # decoded in full once here: a sheet that only *starts* well (truncated, corrupt) is refused now,
+        # not found out by every thumbnail later
+        width, height = decode_sheet(png, f"the sprite {path.name}").size
+    except SpriteError as exc:
+        return None, f"{exc.reason}, so the data set loads without images ({exc.advice} to see them)."
+    if int(dim[0]) > width or int(dim[1]) > height:
+        return None, (f"the sprite {path.name} is {width} × {height} pixels, too small for thumbnails of "
+                      f"{dim[0]}×{dim[1]} px; the data set loads without images.")
     per_row = width // int(dim[0])
     capacity = per_row * (height // int(dim[1]))
     if capacity < n:

@@ -277,9 +277,23 @@ class MetadataTable:
     frame: pd.DataFrame
     has_header: bool
     note: str | None = None   # e.g. that a .tsv without tabs was read as comma-separated
+    with_spaces: "MetadataTable | None" = None   # the same file with whitespace-only lines kept as rows
+
+
+# What JavaScript's String.trim() removes: TensorBoard skips a metadata line that is nothing else. Python's
+# str.strip() also removes U+001C–U+001F and U+0085 (and keeps U+FEFF): a line of those is a row here too.
+JS_WHITESPACE = ("\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+                 "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff")
+
+
+def is_blank(line: str) -> bool:
+    """Whether TensorBoard's projector skips this metadata line (``line.trim().length === 0``)."""
+    return not line.strip(JS_WHITESPACE)
 
 
 def _decode_utf8(raw: bytes, shown: str) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(f"{shown} is UTF-16 text; save it as UTF-8 and upload again.")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -287,9 +301,12 @@ def _decode_utf8(raw: bytes, shown: str) -> str:
     except UnicodeDecodeError as exc:
         raise DataError(f"{shown} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at position "
                         f"{exc.start:,}); save it as UTF-8 and upload again.") from None
-    if "\x00" in text:
+    if text.count("\x00") > max(8, len(text) // 100):   # a few NULs are characters of labels; many, a binary file
         raise DataError(f"{shown} is a binary file, not tab-separated text.")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    # Lines end at \n (a \r before it is part of the ending); a lone \r is a character of its label, as in
+    # TensorBoard — unless the file has no \n at all (old Mac line endings).
+    text = text.replace("\r\n", "\n")
+    return text.replace("\r", "\n") if "\n" not in text else text
 
 
 def _csv_rows(text: str) -> list[list[str]] | None:
@@ -299,7 +316,7 @@ def _csv_rows(text: str) -> list[list[str]] | None:
     import io
 
     try:
-        rows = [r for r in csv.reader(io.StringIO(text), strict=True) if any(f.strip() for f in r)]
+        rows = [r for r in csv.reader(io.StringIO(text), strict=True) if r]   # only empty lines are skipped
     except csv.Error:
         return None
     widths = {len(r) for r in rows}
@@ -336,20 +353,32 @@ def read_metadata_tsv(source, *, name: str | None = None) -> MetadataTable:
                                         "line, so it was read as CSV (a header row names the columns).")
             return _table(_unique_names(rows[0]), rows[1:], True, note)
         if is_csv and "\t" not in text:
-            lines = [line for line in text.split("\n") if line.strip()]
+            lines = [line for line in text.split("\n") if not is_blank(line)]
             if all("," not in line for line in lines):
                 return _table(["label"], [[line] for line in lines], False, None)
             raise DataError(f"{shown} is not valid comma-separated text (its lines do not all have the same "
                             "number of fields, or a quote is not closed); fix it, or save it as a .tsv.")
-    lines = [line for line in text.split("\n") if line.strip()]
+    all_lines = text.split("\n")
+    while all_lines and all_lines[-1] == "":
+        all_lines.pop()
+    lines = [line for line in all_lines if not is_blank(line)]
+    if not lines:
+        raise DataError(f"{shown} holds only blank lines; it needs one line per point.")
     has_header = "\t" in lines[0]
-    if has_header:
-        names = _unique_names(lines[0].split("\t"))
-        body = [line.split("\t") for line in lines[1:]]
-    else:
-        names = ["label"]
-        body = [[line] for line in lines]
-    return _table(names, body, has_header, None)
+
+    def table_of(rows: list[str]) -> MetadataTable:
+        if has_header:
+            return _table(_unique_names(rows[0].split("\t")), [r.split("\t") for r in rows[1:]], True, None)
+        return _table(["label"], [[r] for r in rows], False, None)
+
+    table = table_of(lines)
+    # A line of spaces may be a label (a whitespace token of a vocabulary). TensorBoard skips it; when the
+    # row count then disagrees with the vectors, the rows kept *with* such lines are offered instead.
+    start = all_lines.index(lines[0])
+    with_spaces = all_lines[start:]
+    if len(with_spaces) != len(lines):
+        table.with_spaces = table_of(with_spaces)
+    return table
 
 
 def _table(names: list[str], body: list[list[str]], has_header: bool, note: str | None) -> MetadataTable:

@@ -32,20 +32,23 @@ def nearest_neighbors(dataset, index: int, k: int = 100, metric: str = "cosine",
         if cand.size and (cand[0] < 0 or cand[-1] >= n):
             raise DataError("the subset names points that do not exist in this data set.")
     rows = slice(None) if cand is None else cand
+    # Values beyond float32's comfortable range (|x| > 2³⁰, or rows below 2⁻³⁰) are scored in float64, whose
+    # squares hold all of float32's range: "exact" then holds for every finite input.
+    dtype = np.float64 if dataset.extreme() else np.float32
     if spherize:
         # Spherized vectors are (x − c) / |x − c|: scored from the raw vectors, the centroid and the radii,
         # so the spherized matrix is never copied (that copy would double the memory of a large set).
         centroid, radii = dataset.sphere()
-        q = _spherized(np.asarray(X[index], dtype=np.float64)[None], centroid)[0].astype(np.float32)
+        q = _spherized(np.asarray(X[index], dtype=np.float64)[None], centroid)[0].astype(dtype)
         r = radii[rows]
         with np.errstate(divide="ignore", invalid="ignore"):
-            dots = np.where(r > 0, (X[rows] @ q - np.float32(centroid @ q)) / r, 0.0).astype(np.float32)
-        cand_norms = (r > 0).astype(np.float32)
+            dots = np.where(r > 0, (_dots(X, rows, q) - dtype(centroid @ q)) / r, 0.0).astype(dtype)
+        cand_norms = (r > 0).astype(dtype)
         qnorm = float(radii[index] > 0)
     else:
-        q = np.asarray(X[index], dtype=np.float32)
+        q = np.asarray(X[index], dtype=dtype)
         norms = dataset.norms()
-        dots = X[rows] @ q
+        dots = _dots(X, rows, q)
         cand_norms = norms[rows]
         qnorm = float(norms[index])
     dist = _distances(dots, cand_norms, qnorm, metric)
@@ -56,27 +59,51 @@ def nearest_neighbors(dataset, index: int, k: int = 100, metric: str = "cosine",
     if k <= 0:
         return []
     # The float32 pass picks candidates; everything within rounding of the k-th is re-scored in float64.
-    kth = np.partition(dist, k - 1)[k - 1]
-    tol = 1e-4 * max(1.0, abs(float(kth)))
+    kth = float(np.partition(dist, k - 1)[k - 1])
+    if metric == "cosine":
+        tol = 1e-4 * max(1.0, abs(kth))
+    else:   # |x|² + |q|² − 2x·q loses ~1e-7 of the squared norms to rounding: widen by what that can hide
+        big = float(np.max(cand_norms, initial=0.0)) if dist.dtype == np.float32 else 0.0
+        tol = 1e-4 * abs(kth) + (np.sqrt(kth * kth + 1e-5 * (qnorm * qnorm + big * big)) - kth)
     pick = np.flatnonzero(dist <= kth + tol)
     pick = pick[np.isfinite(dist[pick])]
-    V = np.asarray(X[ids[pick]], dtype=np.float64)
     q64 = np.asarray(X[index], dtype=np.float64)
     if spherize:
-        V, q64 = _spherized(V, centroid), _spherized(q64[None], centroid)[0]
-    exact = _exact_distances(V, q64, metric)
+        q64 = _spherized(q64[None], centroid)[0]
+    exact = np.empty(len(pick), dtype=np.float64)
+    step = max(256, (16 << 20) // (8 * max(1, X.shape[1])))   # re-scored block by block: ~16 MB at a time
+    for s in range(0, len(pick), step):
+        V = np.asarray(X[ids[pick[s:s + step]]], dtype=np.float64)
+        if spherize:
+            V = _spherized(V, centroid)
+        exact[s:s + len(V)] = _exact_distances(V, q64, metric)
     order = np.lexsort((ids[pick], exact))[:k]
     return [(int(ids[pick][o]), float(exact[o])) for o in order]
 
 
+def _dots(X, rows, q: np.ndarray) -> np.ndarray:
+    """``X[rows] @ q`` in ``q``'s precision; float64 block by block (never a float64 copy of X)."""
+    if q.dtype == np.float32:
+        return X[rows] @ q
+    idx = np.arange(X.shape[0]) if isinstance(rows, slice) else rows
+    out = np.empty(len(idx), dtype=np.float64)
+    step = max(256, (16 << 20) // (8 * max(1, X.shape[1])))
+    for s in range(0, len(idx), step):
+        part = idx[s:s + step]
+        block = X[part[0]:part[-1] + 1] if isinstance(rows, slice) else X[part]
+        out[s:s + len(part)] = np.asarray(block, dtype=np.float64) @ q
+    return out
+
+
 def _distances(dots: np.ndarray, cand_norms: np.ndarray, qnorm: float, metric: str) -> np.ndarray:
+    dtype = np.float64 if dots.dtype == np.float64 else np.float32
     if metric == "cosine":
-        denom = cand_norms * np.float32(qnorm)
+        denom = cand_norms * dtype(qnorm)
         with np.errstate(divide="ignore", invalid="ignore"):
             sim = np.where(denom > 0, dots / denom, 0.0)
-        return (1.0 - sim).astype(np.float32)
-    d2 = cand_norms * cand_norms - 2.0 * dots + np.float32(qnorm * qnorm)
-    return np.sqrt(np.maximum(d2, 0.0)).astype(np.float32)
+        return (1.0 - sim).astype(dtype)
+    d2 = cand_norms * cand_norms - 2.0 * dots + dtype(qnorm) * dtype(qnorm)
+    return np.sqrt(np.maximum(d2, 0.0)).astype(dtype)
 
 
 def _spherized(V: np.ndarray, centroid: np.ndarray) -> np.ndarray:

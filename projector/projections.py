@@ -158,6 +158,13 @@ def project(dataset, method: str, *, dims: int = 2, subset=None, params: dict | 
         runner = {"pca": _pca, "tsne": _tsne, "umap": _umap, "custom": _custom, "raw": _raw}[method]
         coords, info = runner(dataset, X, PCA_COMPONENTS if method == "pca" else dims, used, subset_idx,
                               progress, stop)
+        if X.scale != 1.0 and method in ("pca", "custom", "raw"):   # back to the vectors' own units
+            with np.errstate(over="ignore"):
+                unscaled = (np.asarray(coords, dtype=np.float64) / X.scale).astype(np.float32)
+            if np.isfinite(unscaled).all():
+                coords = unscaled
+            else:
+                info = {**info, "unit": f"2^{-int(np.log2(X.scale))}"}   # beyond float32 in the vectors' units
         coords = np.ascontiguousarray(coords, dtype=np.float32)
         if cache:
             cache.put(key, coords, info)
@@ -245,6 +252,7 @@ def _tsne(dataset, X, dims, params, subset, progress, stop):
     early = min(250, int(total * TSNE_EARLY_FRACTION))
     progress(0, total)
     Xr = _reduce(X).astype(np.float64)
+    _require_spread(Xr, "t-SNE")
     if stop():
         raise Cancelled()
     n_jobs = os.cpu_count() or 1
@@ -279,7 +287,7 @@ def _tsne(dataset, X, dims, params, subset, progress, stop):
     emb = emb.optimize(n_iter=early, exaggeration=12, momentum=0.5, learning_rate=lr, **common)
     state["offset"] = early
     emb = emb.optimize(n_iter=total - early, exaggeration=1, momentum=0.8, learning_rate=lr, **common)
-    coords = np.asarray(emb, dtype=np.float32)
+    coords = _finite(emb, "t-SNE")
     progress(total, total, coords)
     return coords, {"iterations": total, "kl_divergence": float(emb.kl_divergence),
                     "gradient": gradient, "perplexity": perplexity, "neighbours_recall": recall,
@@ -315,13 +323,38 @@ def _umap(dataset, X, dims, params, subset, progress, stop):
     if stop():
         raise Cancelled()
     reader = _EpochReader(progress, stop, 1, total)
-    reducer = umap.UMAP(n_neighbors=min(params["n_neighbors"], n - 1), min_dist=params["min_dist"],
-                        n_components=dims, n_epochs=n_epochs, random_state=params["seed"],
+    if n < UMAP_MIN_POINTS:
+        raise DataError(f"UMAP needs at least {UMAP_MIN_POINTS} points to build its neighbour graph; there are "
+                        f"{n}. Use PCA or t-SNE for so few.")
+    _require_spread(Xr, "UMAP")
+    # the spectral start needs more points than dimensions plus neighbours; below that, a random start
+    init = "spectral" if n > max(params["n_neighbors"], dims) + 10 else "random"
+    reducer = umap.UMAP(n_neighbors=max(2, min(params["n_neighbors"], n - 1)), min_dist=params["min_dist"],
+                        n_components=dims, n_epochs=n_epochs, random_state=params["seed"], init=init,
                         tqdm_kwds={"disable": False, "file": reader, "bar_format": "{n}/{total}",
                                    "mininterval": 0.2})
-    coords = reducer.fit_transform(Xr)
+    coords = _finite(reducer.fit_transform(Xr), "UMAP")
     progress(total, total)
-    return np.asarray(coords, dtype=np.float32), {"epochs": n_epochs}
+    return coords, {"epochs": n_epochs}
+
+
+UMAP_MIN_POINTS = 4
+
+
+def _require_spread(X, method: str) -> None:
+    """A :class:`DataError` when every row is the same vector: nothing for ``method`` to arrange."""
+    X = np.asarray(X)
+    if np.all(X.max(axis=0) == X.min(axis=0)):
+        raise DataError(f"all {len(X):,} points are the same vector, so {method} has nothing to arrange; "
+                        "PCA shows them (at one spot).")
+
+
+def _finite(coords, method: str) -> np.ndarray:
+    coords = np.asarray(coords, dtype=np.float32)
+    if not np.isfinite(coords).all():
+        raise DataError(f"{method} gave no finite layout for these points (too many of them coincide); try PCA, "
+                        "or isolate points that differ.")
+    return coords
 
 
 def _centroid(dataset, spherize, query, regex, column):

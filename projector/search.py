@@ -7,10 +7,10 @@ import time
 import numpy as np
 import regex as timed_regex
 
-from . import formats
+from . import formats, patterns
 from .errors import DataError
 
-MAX_PATTERN_LENGTH = 1_000
+MAX_PATTERN_LENGTH = patterns.MAX_PATTERN_LENGTH
 SEARCH_TIME_LIMIT_S = 2.0   # one search over every label; a pattern that needs longer is refused
 
 
@@ -19,31 +19,41 @@ class Query:
     newlines at once (^ and $ at every label), which is ten times faster and can be given a time
     limit without a timer per label."""
 
-    def __init__(self, labelwise, joined):
-        self.labelwise, self.joined, self.pattern = labelwise, joined, labelwise.pattern
+    def __init__(self, labelwise, joined, pattern: str | None = None):
+        self.labelwise, self.joined = labelwise, joined
+        self.pattern = pattern if pattern is not None else labelwise.pattern   # what the user typed
 
     def search(self, text: str):
         return self.labelwise.search(text)
 
 
 def compile_query(query: str, *, regex: bool = False) -> Query:
-    """Compile a user's query, case-insensitive; a bad regex is a :class:`DataError`.
+    """Compile a user's query, case-insensitive; a bad or unbounded pattern is a :class:`DataError`.
 
-    The pattern is checked with Python's ``re`` (its messages) and matched with the ``regex``
-    module, whose matching stops at a time limit: a pattern such as ``(a+)+$`` backtracks without
-    end over a long label, and must not hold a server thread hostage.
+    Parsed by Python's ``re`` (its syntax and messages), its unrolled size checked before any engine
+    compiles it, then matched by RE2 when RE2 can take it exactly (linear time, bounded memory) and
+    otherwise by the ``regex`` module with a time limit (see :mod:`projector.patterns`).
     """
-    if len(query) > MAX_PATTERN_LENGTH:
-        raise DataError(f"the search is {len(query):,} characters long; keep it under {MAX_PATTERN_LENGTH:,}.")
-    text = query if regex else timed_regex.escape(query)
+    tree = patterns.check(query, regex)
+    if not regex:
+        return Query(*patterns.compile_plain(query), pattern=query)
+    if regex:
+        try:
+            re.compile(query, re.IGNORECASE)   # what only the compiler checks (e.g. look-behind widths)
+        except (re.error, OverflowError, RecursionError) as exc:
+            raise DataError(f"{query!r} is not a valid regular expression ({getattr(exc, 'msg', exc)}); "
+                            "fix it or turn regex off.") from None
+        engines = patterns.compile_re2(tree, multiline=False, original=query)
+        if engines is not None:
+            return Query(*engines)
+    text, extra = patterns.for_regex_module(tree, query) if regex else (timed_regex.escape(query), 0)
     try:
-        if regex:
-            re.compile(query, re.IGNORECASE)
-        flags = timed_regex.IGNORECASE | timed_regex.V0
-        return Query(timed_regex.compile(text, flags), timed_regex.compile(text, flags | timed_regex.MULTILINE))
-    except (re.error, timed_regex.error) as exc:
-        raise DataError(f"{query!r} is not a valid regular expression ({exc.msg} at position "
-                        f"{exc.pos}); fix it or turn regex off.") from None
+        flags = timed_regex.IGNORECASE | timed_regex.V0 | extra
+        return Query(timed_regex.compile(text, flags), timed_regex.compile(text, flags | timed_regex.MULTILINE),
+                     pattern=query)
+    except (timed_regex.error, OverflowError, RecursionError, MemoryError) as exc:
+        raise DataError(f"{query!r} is not a valid regular expression ({getattr(exc, 'msg', exc)}); "
+                        "fix it or turn regex off.") from None
 
 
 # Lookarounds and absolute anchors see the newline between joined labels: such patterns match label by label.

@@ -139,7 +139,7 @@ CASES = [
     # ---- sprites
     Case("sprite with too few tiles", meta(TSV) | {"sprite": ("s.png", png(20, 20))}, "thumbnails",
          loads=True, extra={"sprite_dim": (10, 10)}),
-    Case("sprite that is not an image", meta(TSV) | {"sprite": ("s.png", b"not a png")}, "not a readable image",
+    Case("sprite that is not an image", meta(TSV) | {"sprite": ("s.png", b"not a png")}, "not a complete, readable image",
          loads=True, extra={"sprite_dim": (10, 10)}),
     Case("sprite without its size", meta(TSV) | {"sprite": ("s.png", png(60, 50))}, "thumbnail width and height"),
     Case("sprite tile larger than the sheet", meta(TSV) | {"sprite": ("s.png", png(60, 50))}, "thumbnails",

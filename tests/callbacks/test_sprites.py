@@ -35,7 +35,7 @@ def test_a_sheet_that_does_not_cover_every_point_is_a_warning(tmp_path):
     assert sprite is None and "holds 20 thumbnails of 10×10 px but there are 21 points" in warning
     assert "no valid singleImageDim" in projector.read_sprite(path, (0, 10), 20)[1]
     (tmp_path / "not.png").write_bytes(b"nope")
-    assert "not a readable image" in projector.read_sprite(tmp_path / "not.png", (10, 10), 1)[1]
+    assert "not a complete, readable image" in projector.read_sprite(tmp_path / "not.png", (10, 10), 1)[1]
 
 
 def test_thumbnails_are_served_by_data_set_id_and_a_sprite_joins_a_stored_set(data_dir, tmp_path):
