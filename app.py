@@ -19,14 +19,14 @@ from dash import Dash, DiskcacheManager  # noqa: E402
 
 import callbacks.all  # noqa: E402,F401  (registers every callback)
 import projector  # noqa: E402
-from callbacks import services, sprites, staging  # noqa: E402
+from callbacks import boundary, services, sprites, staging  # noqa: E402
 from callbacks.data import dataset_options  # noqa: E402
 from components.page import page  # noqa: E402
 from projector import forkservers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 SAMPLE = ROOT / "data" / "digits"
-MAX_REQUEST_BYTES = 64 * 2**20  # one request: a callback, or one chunk of a streamed upload
+MAX_REQUEST_BYTES = 96 * 2**20  # one request: a callback (a 64 MB bookmark file as base64), or one upload chunk
 
 
 def configure_jobs(warm_umap: bool = True) -> None:
@@ -94,6 +94,7 @@ def create_app(data_dir=None, *, datasets: list[projector.Dataset] = (), sample:
         app.server.secret_key = os.environ["PROJECTOR_SECRET"]
     if os.environ.get("PROJECTOR_AUTH"):
         require_login(app.server, os.environ["PROJECTOR_AUTH"])
+    boundary.install(app)
     staging.register_routes(app.server)
     sprites.register_routes(app.server)
     if os.environ.get("PROJECTOR_TIMING"):

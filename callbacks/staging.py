@@ -30,10 +30,32 @@ def max_bytes() -> int:
     return int(os.environ.get("PROJECTOR_MAX_UPLOAD_BYTES") or DEFAULT_MAX_BYTES)
 
 
+NAME_MAX = 100   # characters of a staged file's name on disk (the extension is kept)
+
+
 def safe_name(filename: str) -> str:
-    """A file name that cannot leave the upload folder (client names are never used as paths)."""
+    """A file name that cannot leave the upload folder (client names are never used as paths), short
+    enough for any file system; its extension, which says how to read it, is kept."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", (filename or "upload").replace("\\", "/").split("/")[-1])
-    return name.lstrip(".") or "upload"
+    name = name.lstrip(".") or "upload"
+    if len(name) > NAME_MAX:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext[:20] if dot else ""
+        name = (stem if dot else name)[:NAME_MAX - len(ext) - 1].rstrip(".") + (f".{ext}" if ext else "")
+    return name
+
+
+def _whole(value, what: str) -> int:
+    """A whole number sent by a client (JSON number or text), or a sentence saying what is wrong."""
+    if isinstance(value, bool):
+        value = None
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,18}\s*", value):
+        return int(value)
+    if isinstance(value, int) and 0 <= value < 2**62:
+        return value
+    if isinstance(value, float) and value.is_integer() and 0 <= value < 2**62:
+        return int(value)
+    raise projector.DataError(f"the upload's {what} must be a whole number of bytes from 0; choose the file again.")
 
 
 def _folder(token: str) -> Path:
@@ -52,7 +74,10 @@ def _meta(folder: Path) -> dict:
 def start(filename: str, size: int) -> dict:
     """Begin an upload of ``size`` bytes; returns ``{"token", "chunk"}``."""
     sweep()
-    size = int(size)
+    filename = filename if isinstance(filename, str) and filename else "upload"
+    if len(filename) > 1_000:
+        raise projector.DataError("the file's name is over 1,000 characters long; rename it and choose it again.")
+    size = _whole(size, "size")
     limit = max_bytes()
     if size > limit:
         raise projector.DataError(f"{filename} is {size / 2**30:,.2f} GB, more than this server accepts "
@@ -78,8 +103,12 @@ def append(token: str, offset: int, data: bytes) -> int:
     folder = _folder(token)
     meta = _meta(folder)
     part = folder / "data.part"
-    have = part.stat().st_size
-    offset = int(offset)
+    offset = _whole(offset, "offset")
+    try:
+        have = part.stat().st_size
+    except FileNotFoundError:
+        raise projector.DataError(f"{meta['filename']} was already finished or cancelled; choose the file again "
+                                  "to send it once more.") from None
     if offset > have or offset + len(data) > meta["size"]:
         raise projector.DataError("a piece of the upload arrived out of order; choose the file again.")
     try:
@@ -87,6 +116,8 @@ def append(token: str, offset: int, data: bytes) -> int:
             f.seek(offset)
             f.write(data)
             f.truncate(offset + len(data))
+    except FileNotFoundError:   # cancelled while this piece was on its way
+        raise projector.DataError(f"the upload of {meta['filename']} was cancelled; choose the file again.") from None
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
@@ -101,12 +132,22 @@ def finish(token: str) -> dict:
     folder = _folder(token)
     meta = _meta(folder)
     part = folder / "data.part"
-    if not part.exists() or part.stat().st_size != meta["size"]:
-        got = part.stat().st_size if part.exists() else 0
+    done = folder / meta["name"]
+    handle = {"token": token, "name": meta["name"], "filename": meta["filename"], "size": meta["size"]}
+    if not part.exists() and done.is_file() and done.stat().st_size == meta["size"]:
+        return handle   # finished already (a retried request): the same answer
+    try:
+        got = part.stat().st_size
+    except FileNotFoundError:
+        got = 0
+    if got != meta["size"]:
         raise projector.DataError(f"{meta['filename']} arrived incomplete ({got:,} of {meta['size']:,} bytes); "
                                   "choose the file again.")
-    os.replace(part, folder / meta["name"])
-    return {"token": token, "name": meta["name"], "filename": meta["filename"], "size": meta["size"]}
+    try:
+        os.replace(part, done)
+    except FileNotFoundError:   # cancelled meanwhile
+        raise projector.DataError(f"the upload of {meta['filename']} was cancelled; choose the file again.") from None
+    return handle
 
 
 def cancel(token: str) -> None:
@@ -145,17 +186,24 @@ def register_routes(server) -> None:
 
     @server.post("/api/uploads")
     def upload_start():
-        body = request.get_json(silent=True) or {}
         try:
-            return jsonify(start(str(body.get("filename", "upload")), int(body.get("size", 0))))
-        except (projector.DataError, ValueError) as exc:
+            body = json.loads(request.get_data() or b"null")
+        except (ValueError, RecursionError):
+            body = None
+        if not isinstance(body, dict):
+            return fail("an upload starts with a JSON object {\"filename\": …, \"size\": …}.")
+        try:
+            return jsonify(start(body.get("filename"), body.get("size")))
+        except projector.DataError as exc:
             return fail(exc)
 
     @server.put("/api/uploads/<token>")
     def upload_chunk(token):
+        if "offset" not in request.args:
+            return fail("a piece of an upload must say where it goes (?offset=…); choose the file again.")
         try:
-            return jsonify({"received": append(token, int(request.args.get("offset", 0)), request.get_data())})
-        except (projector.DataError, ValueError) as exc:
+            return jsonify({"received": append(token, request.args["offset"], request.get_data())})
+        except projector.DataError as exc:
             return fail(exc)
 
     @server.post("/api/uploads/<token>/finish")

@@ -198,8 +198,10 @@ def exact_pca(X, n_components: int, in_memory_max: int = PCA_IN_MEMORY_MAX):
 
         # "auto" picks the covariance eigensolver for tall data: exact, and ~10× faster than full SVD.
         pca = PCA(n_components=k, svd_solver="auto")
-        scores = pca.fit_transform(np.asarray(X, dtype=np.float32))
-        return scores.astype(np.float32), [float(r) for r in pca.explained_variance_ratio_]
+        with np.errstate(invalid="ignore", divide="ignore"):   # all points alike: no variance to share out
+            scores = pca.fit_transform(np.asarray(X, dtype=np.float32))
+        ratios = [float(r) if np.isfinite(r) else 0.0 for r in pca.explained_variance_ratio_]
+        return np.nan_to_num(scores.astype(np.float32), nan=0.0), ratios
     step = block_rows(d)
     blocks = X.blocks if isinstance(X, Rows) else (
         lambda: ((s, np.asarray(X[s:s + step], dtype=np.float32)) for s in range(0, n, step)))

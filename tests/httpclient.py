@@ -3,6 +3,8 @@ import json
 import urllib.error
 import urllib.request
 
+from callbacks.boundary import SIGNED, signed
+
 
 def http(url, method="GET", body=None, headers=None):
     request = urllib.request.Request(url, method=method, data=body, headers=headers or {})
@@ -34,15 +36,24 @@ def view_record(dataset_id: str, num_points: int, subset=None, selection=None, *
 class Client:
     """Calls the app's callbacks over HTTP as dash-renderer does, found by their inputs."""
 
-    def __init__(self, url, deps=None):
+    def __init__(self, url, deps=None, data_dir=None, secret=None):
+        """``data_dir``: the app's, whose key signs the records a page holds (the view, selection, job…),
+        as the app signed them when it sent them."""
         self.url = url
+        self.key = None
+        if data_dir is not None:
+            import os
+
+            from callbacks.boundary import secret_of
+
+            self.key = secret_of(str(data_dir), secret or os.environ.get("PROJECTOR_SECRET"))
         self.deps = deps or json.loads(http(f"{url}/_dash-dependencies")[1])
         page = http(f"{url}/")[1].decode()
         config = json.loads(page.split('<script id="_dash-config" type="application/json">', 1)[1].split("</script>")[0])
         self.end_id = config.get("end_id", "")   # echoed on every callback request, as the renderer does
 
-    def _request(self, trigger: str, value, state: dict, inputs: dict | None = None):
-        cb = next(c for c in self.deps if any(f"{i['id']}.{i['property']}" == trigger for i in c["inputs"]))
+    def _request(self, trigger: str, value, state: dict, inputs: dict | None = None, cb: dict | None = None):
+        cb = cb or next(c for c in self.deps if any(f"{i['id']}.{i['property']}" == trigger for i in c["inputs"]))
         outputs = [dict(zip(("id", "property"), part.split("@")[0].rsplit(".", 1)))
                    for part in cb["output"].strip(".").split("...")]
         if not cb["output"].startswith(".."):   # one output: the renderer sends it alone, not in a list
@@ -52,7 +63,10 @@ class Client:
             if i["id"].startswith("{"):    # a pattern-matching input: the matching components (none here)
                 return []
             key = f"{i['id']}.{i['property']}"
-            return {"id": i["id"], "property": i["property"], "value": value if key == trigger else given.get(key)}
+            v = value if key == trigger else given.get(key)
+            if self.key is not None and i["property"] == "data" and i["id"] in SIGNED:
+                v = signed(v, self.key)
+            return {"id": i["id"], "property": i["property"], "value": v}
 
         doc = {"output": cb["output"], "outputs": outputs,
                "inputs": [entry(i, inputs or {}) for i in cb["inputs"]],
@@ -73,7 +87,7 @@ class Client:
 
         doc = self._request(trigger, value, state)
         status, answer = post_json(f"{self.url}/_dash-update-component?endId={self.end_id}", doc)
-        assert status == 200, answer
+        assert status == 200, (status, answer)
         if "response" in answer:
             return answer["response"]
         poll = (f"{self.url}/_dash-update-component?endId={self.end_id}&cacheKey={quote(answer['cacheKey'])}"
@@ -82,7 +96,7 @@ class Client:
         while time.monotonic() < deadline:
             time.sleep(0.25)
             status, answer = post_json(poll, doc)
-            assert status == 200, answer
+            assert status == 200, (status, answer)
             if "response" in answer:
                 return answer["response"]
         raise TimeoutError(f"{trigger}: no answer in {timeout:g} s")

@@ -29,7 +29,8 @@ def make_dataset(n: int = 20_000, dim: int = 128, seed: int = 0):
     return projector.load_dataset(X, pd.DataFrame({"word": labels}), name="load test")
 
 
-def run(url: str, dataset, data_dir, clients: int = 20, seconds: float = 60.0, seed: int = 0) -> dict:
+def run(url: str, dataset, data_dir, clients: int = 20, seconds: float = 60.0, seed: int = 0,
+        secret: str | None = None) -> dict:
     """Drive ``clients`` threads for ``seconds``; returns latencies (ms) per kind and every error.
     ``data_dir`` is the app's: a finished projection is read back from its result cache and checked."""
     import projector
@@ -88,7 +89,7 @@ def run(url: str, dataset, data_dir, clients: int = 20, seconds: float = 60.0, s
 
     def client(k: int):
         rng = random.Random(seed * 1000 + k)
-        c = Client(url, deps)
+        c = Client(url, deps, data_dir=data_dir, secret=secret)
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             r, acc = rng.random(), 0.0

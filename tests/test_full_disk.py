@@ -36,7 +36,7 @@ def test_a_full_disk_is_a_sentence_and_nothing_half_written_is_kept(small_disk, 
     data = small_disk / "data"
     proc, url, _ = run_app("--embeddings", str(tmp_path / "kept.npy"), "--name", "kept", "--no-sample",
                            "--data-dir", str(data))
-    client = Client(url)
+    client = Client(url, data_dir=data)
     stored = sorted(p.name for p in (data / "store" / "datasets").iterdir())
     try:
         # 1. a file larger than the free space is refused before a byte is sent

@@ -34,7 +34,7 @@ def test_twenty_clients_through_gunicorn_and_a_celery_worker(tmp_path):
     proc = None
     try:
         proc, url, _ = run_app(gunicorn_workers=2, env=env, timeout=120)
-        report = run(url, ds, data, clients=20, seconds=10)
+        report = run(url, ds, data, clients=20, seconds=10, secret=env["PROJECTOR_SECRET"])
     finally:
         for p in (proc, worker, redis):
             if p is not None:

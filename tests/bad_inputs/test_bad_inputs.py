@@ -31,7 +31,7 @@ def app(tmp_path_factory):
     np.save(folder / "mine.npy", np.random.default_rng(9).normal(size=(50, 8)).astype(np.float32))
     proc, url, _ = run_app("--embeddings", str(folder / "mine.npy"), "--name", "mine", "--data-dir",
                            str(folder / "data"))
-    yield {"url": url, "client": Client(url), "data": folder / "data", "proc": proc}
+    yield {"url": url, "client": Client(url, data_dir=folder / "data"), "data": folder / "data", "proc": proc}
     stop(proc)
 
 
