@@ -84,6 +84,7 @@ def create_app(data_dir=None, *, datasets: list[projector.Dataset] = (), sample:
     if not os.environ.get("REDIS_URL"):
         configure_jobs(warm_umap)  # first: the job servers start while the data sets are stored
     store = services.store()
+    services.cache(), services.states()   # opened now: a disk that fills later cannot stop them opening
     first = add_sample(store) if sample else None
     for ds in datasets:
         first = store.add(ds)

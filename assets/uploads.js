@@ -77,6 +77,27 @@
     Object.values(running).forEach(function (job) { job.abort.abort(); });
   });
 
+  // A bookmark file travels inside a callback: one larger than the server reads is refused here, with a
+  // sentence, before the browser encodes it (dcc.Upload alone would drop it without a word).
+  const BOOKMARK_MAX = 64 * 1024 * 1024;
+  function bookmarkTooBig(ev, files) {
+    const box = ev.target && ev.target.closest ? ev.target.closest("#bookmark-file") : null;
+    const file = box && files && files.length ? files[0] : null;
+    if (!file || file.size <= BOOKMARK_MAX) { return false; }
+    ev.stopPropagation();
+    ev.preventDefault();
+    window.dash_clientside.set_props("bookmark-message", {className: "message error",
+      children: file.name + " is " + (file.size / 2 ** 20).toFixed(0) + " MB; bookmark files are at most 64 MB. " +
+                "Is it the right file?"});
+    return true;
+  }
+  document.addEventListener("change", function (ev) {
+    if (bookmarkTooBig(ev, ev.target && ev.target.files)) { ev.target.value = ""; }
+  }, true);
+  document.addEventListener("drop", function (ev) {
+    bookmarkTooBig(ev, ev.dataTransfer && ev.dataTransfer.files);
+  }, true);
+
   // A <details> opened or closed by hand tells Dash, so Load can fold the upload box away again.
   document.addEventListener("toggle", function (ev) {
     if (ev.target && ev.target.id === "upload-box") {

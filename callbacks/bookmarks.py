@@ -103,15 +103,15 @@ def keep_view(capture, tray, view):
 
     if not isinstance(capture, dict):
         return no_update, no_update, no_update, no_update
+    tray = list(tray or []) if isinstance(tray, list) else []
     try:
         state = state_of(view, capture.get("camera"))
-    except projector.DataError as exc:
+        if capture.get("purpose") == "share":
+            return (no_update, services.states().put(state),
+                    *say("Link ready (above): it opens this view for anyone who can reach this server."))
+        entry = tray_entry(f"State {len(tray)}", state)
+    except projector.DataError as exc:   # nothing to keep yet, or a full disk
         return no_update, no_update, *say(exc, ERROR)
-    if capture.get("purpose") == "share":
-        return (no_update, services.states().put(state),
-                *say("Link ready (above): it opens this view for anyone who can reach this server."))
-    tray = list(tray or []) if isinstance(tray, list) else []
-    entry = tray_entry(f"State {len(tray)}", state)
     return tray + [entry], no_update, *say(f"Added “{entry['name']}”: click ▶ to come back to it.")
 
 

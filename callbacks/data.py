@@ -182,10 +182,21 @@ def load_staged(vectors: dict | None, metadata: dict | None, dim, name, sprite: 
         if warning:
             ds.warnings.append(sentence(warning))
     staged_dirs = [staging.staged_path(h).parent for h in (vectors, metadata, sprite) if staging.staged_path(h)]
-    services.store().add(ds, adopt=vpath)  # the upload's file moves into the store: no second copy
+    store = services.store()
+    before = next((m for m in store.list() if m["id"] == ds.id), None)
+    store.add(ds, adopt=vpath)  # the upload's file is linked into the store: no second copy
     for folder in staged_dirs:
         shutil.rmtree(folder, ignore_errors=True)
-    return ds.id, ds.warnings
+    notes = list(ds.warnings)
+    if before is not None:   # the same vectors and metadata: the stored data set is shown, never a second one
+        said = f"these embeddings and metadata are already stored as “{before['name']}”, so that data set is shown"
+        if ds.name != before["name"]:
+            said += f" under its own name (not “{ds.name}”)"
+        if ds.sprite is not None:
+            said += ("; it keeps the sprite it was stored with (the new one was not used)" if before.get("sprite_tile")
+                     else "; the new sprite was added to it")
+        notes.insert(0, said + ".")
+    return ds.id, notes
 
 
 STAGED = dict(vectors=Output(ids.STAGED_VECTORS, "data", allow_duplicate=True),
@@ -218,7 +229,9 @@ def on_load(_, vectors, metadata, dim, sprite, width, height, name):
         return dict(goto=no_update, message=text, message_kind=kind, upload_open=no_update,
                     staged={k: no_update for k in STAGED})
     ds = services.store().get(dataset_id)
-    text = " ".join([f"Loaded {ds.name}: {ds.num_points:,} points × {ds.dim} dimensions.", *map(sentence, warnings)])
+    verb = "Opened" if warnings and warnings[0].startswith("these embeddings and metadata are already stored") \
+        else "Loaded"
+    text = " ".join([f"{verb} {ds.name}: {ds.num_points:,} points × {ds.dim} dimensions.", *map(sentence, warnings)])
     goto = {"dataset": dataset_id, "state": None, "message": {"panel": "data", "text": text,
                                                               "kind": WARN if warnings else OK}}
     return dict(goto=goto, message=no_update, message_kind=no_update, upload_open=False, staged=cleared_uploads())

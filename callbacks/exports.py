@@ -1,8 +1,13 @@
 """Downloads: the drawn projection with every metadata column, the selection as a list, the figure as HTML.
 
 Tables are plain CSV (or TSV) that ``pandas.read_csv(path)`` reads back as they are — labels with
-``#``, quotes, tabs, commas or a leading ``=`` included — and how each was made (data set, method,
+``#``, quotes, tabs, commas or line breaks included — and how each was made (data set, method,
 parameters, subset) goes into a sidecar ``<name>.json`` downloaded beside it, never into the table.
+
+A text cell that a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return, and is not a plain number) is written with a leading ``'``, which spreadsheets
+show as text; :func:`unguard` (one ``str.replace`` with :data:`GUARDED`) gives the labels back, and the
+sidecar says so.
 """
 from __future__ import annotations
 
@@ -36,7 +41,7 @@ def provenance(view: dict, shown: dict, ds) -> dict:
             "method": shown["method"], "dims": shown["dims"], "params": shown.get("params") or {},
             "spherize": bool(shown.get("spherize")),
             "isolated_points": view_points(view).tolist() if view.get("subset") else None, "points": int(shown["n"]),
-            "axes": axis_names(shown)}
+            "axes": axis_names(shown), "formula_guard": GUARD_NOTE}
 
 
 def axis_names(shown: dict) -> list[str]:
@@ -53,9 +58,33 @@ def metadata_columns(ds, rows: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({str(c): column_as_text(part[c]) for c in part.columns})
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+GUARDED = r"^'(?=[=+\-@\t\r])"   # a guard's apostrophe, as a regular expression pandas' str.replace takes
+GUARD_NOTE = ("text cells that begin with = + - @, a tab or a carriage return (and are not numbers) start with "
+              "an added ' so that spreadsheets do not run them as formulas; remove it to get the labels back: "
+              "pandas.read_csv(path).replace(r\"" + GUARDED + "\", \"\", regex=True)")
+
+
+def guard(text: str) -> str:
+    """A cell's text with a leading ``'`` when a spreadsheet would run it as a formula."""
+    if text and text.startswith(FORMULA_START) and not projector.formats.is_number(text):
+        return "'" + text
+    return text
+
+
+def unguard(text):
+    """The label a guarded cell holds (what :func:`guard` added, taken off again)."""
+    return re.sub(GUARDED, "", text) if isinstance(text, str) else text
+
+
 def table_text(frame: pd.DataFrame, sep: str = ",") -> str:
     """The table as CSV (or TSV) with every text field quoted: a label holding the separator, a quote,
-    a tab or a line break (``\r`` included, which pandas would otherwise split on) reads back whole."""
+    a tab or a line break (``\r`` included, which pandas would otherwise split on) reads back whole; cells
+    a spreadsheet would run as formulas are guarded (:func:`guard`)."""
+    frame = frame.copy()
+    for c in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[c]):
+            frame[c] = [guard(v) if isinstance(v, str) else v for v in frame[c]]
     return frame.to_csv(sep=sep, index=False, float_format="%.7g", quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
 
 
@@ -100,7 +129,8 @@ def list_table(view: dict, shown: dict | None) -> tuple[str, str, dict]:
     frame = pd.concat([frame, metadata_columns(ds, pts)], axis=1)
     meta = {"made_by": "Embedding Projector", "data_set": ds.name, "data_set_id": ds.id,
             "clicked_point": selection.get("anchor"),
-            "distance": (view.get("neighbours") or {}).get("metric") if distance else None, "rows": int(len(frame))}
+            "distance": (view.get("neighbours") or {}).get("metric") if distance else None, "rows": int(len(frame)),
+            "formula_guard": GUARD_NOTE}
     if same_points(shown, view):
         meta["projection"] = provenance(view, shown, ds)
     return f"{slug(ds.name)}-selection.csv", table_text(frame), meta

@@ -178,14 +178,19 @@ def search(query, regex, column, scope, view):
     return new, *say(f"{n:,} match{'es' if n != 1 else ''}{where}.", OK)
 
 
-@callback(Output(ids.SELECTION, "data", allow_duplicate=True), Input(ids.GRAPH, "selectedData"),
+@callback(Output(ids.SELECTION, "data", allow_duplicate=True),
+          Output(ids.INSPECTOR_MESSAGE, "children", allow_duplicate=True),
+          Output(ids.INSPECTOR_MESSAGE, "className", allow_duplicate=True), Input(ids.GRAPH, "selectedData"),
           State(ids.VIEW, "data"), prevent_initial_call=True)
 def lasso(selected, view):
     """Box or lasso selection on a 2D plot selects those points."""
     pts = sorted(set(event_points(selected, view)))
     if not pts:
-        return no_update
-    return keep_points(empty_selection(view["dataset"]), pts)
+        return no_update, no_update, no_update
+    try:
+        return keep_points(empty_selection(view["dataset"]), pts), no_update, no_update
+    except projector.DataError as exc:   # a full disk
+        return no_update, *say(exc, ERROR)
 
 
 @callback(Output(ids.SUBSET, "data", allow_duplicate=True), Output(ids.SELECTION, "data", allow_duplicate=True),
@@ -200,7 +205,10 @@ def isolate(_, view):
     if len(pts) < 2:
         return no_update, no_update, *say("Select at least 2 points (click a point, search or lasso) before "
                                           "isolating.", ERROR)
-    subset = {"dataset": view["dataset"], "id": services.put_points(pts), "n": int(len(pts))}
+    try:
+        subset = {"dataset": view["dataset"], "id": services.put_points(pts), "n": int(len(pts))}
+    except projector.DataError as exc:   # a full disk
+        return no_update, no_update, *say(exc, ERROR)
     return subset, empty_selection(view["dataset"]), *SILENT
 
 

@@ -10,7 +10,6 @@ from dash import dcc, html
 from . import ids
 from .parts import message
 
-BOOKMARK_FILE_MAX = 48 * 2**20   # under the server's 64 MB request limit once base64-encoded
 
 
 def bookmarks_panel():
@@ -21,9 +20,10 @@ def bookmarks_panel():
                   html.Button("Share link", id=ids.SHARE, title="a link that opens this view for a teammate"),
                   html.Button("Save", id=ids.BOOKMARK_SAVE, title="all bookmarks as one JSON file")],
                  className="buttons"),
+        # max_size=-1: a file over 64 MB is refused in the page with a sentence (assets/uploads.js), and on the server
         dcc.Upload(html.Div(["Load bookmarks: drop or ", html.A("choose a file"),
                              html.Span(" (saved here, or TensorBoard's)", className="hint")]),
-                   id=ids.BOOKMARK_FILE, className="drop", max_size=BOOKMARK_FILE_MAX, multiple=False),
+                   id=ids.BOOKMARK_FILE, className="drop", max_size=-1, multiple=False),
         dcc.Input(id=ids.SHARE_URL, type="text", readOnly=True, className="share-url", placeholder="shared link"),
         message(ids.BOOKMARK_MESSAGE),
         html.Div(id=ids.BOOKMARK_LIST, className="bookmarks"),

@@ -7,6 +7,8 @@ import json
 import struct
 
 import diskcache
+
+from .disk import writing
 import numpy as np
 
 ENGINE_VERSION = "2"  # bump when a method's output changes, so old results are not reused (2: custom axes from all points)
@@ -40,7 +42,8 @@ class ResultCache:
         return "proj:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
     def put(self, key: str, coords: np.ndarray, info: dict) -> None:
-        self._cache.set(key, _pack(coords, info))
+        with writing("the result could not be kept"):
+            self._cache.set(key, _pack(coords, info))
 
     def get(self, key: str):
         """``(coords, info)`` for ``key``, or None when absent or unreadable."""
@@ -60,7 +63,8 @@ class ResultCache:
         """Keep a set of point indices; returns its id."""
         idx = np.unique(np.asarray(indices, dtype=np.int64))
         sid = subset_digest(idx)
-        self._cache.set("subset:" + sid, idx.tobytes())
+        with writing("those points could not be kept on the server"):
+            self._cache.set("subset:" + sid, idx.tobytes())
         return sid
 
     def get_subset(self, sid: str):
@@ -68,7 +72,8 @@ class ResultCache:
         return None if blob is None else np.frombuffer(blob, dtype=np.int64).copy()
 
     def set_blob(self, key: str, value: bytes, expire: float | None = None) -> None:
-        self._cache.set(key, value, expire=expire)
+        with writing("the job's record could not be written"):
+            self._cache.set(key, value, expire=expire)
 
     def get_blob(self, key: str):
         return self._cache.get(key)

@@ -151,7 +151,10 @@ class _Reporter:
     def _beat(self):
         while not self.stopped.wait(HEARTBEAT_S):
             with self.lock:
-                self.registry.update(self.key, self.job)
+                try:
+                    self.registry.update(self.key, self.job)
+                except DataError:   # a full disk: the job goes on; its record catches up when space is back
+                    pass
 
     def __call__(self, done, total, coords=None):
         now = time.monotonic()
@@ -165,11 +168,14 @@ class _Reporter:
             text += eta_text((now - self.clock["t0"]) / (done - self.clock["d0"]) * (total - done))
         fields = {"state": "running", "done": int(done), "total": int(max(total, 1)), "text": text}
         with self.lock:
-            if coords is not None:
-                self.registry.put_frame(self.job, coords)
-                self.seq += 1
-                fields["frame"] = self.seq
-            self.registry.update(self.key, self.job, **fields)
+            try:
+                if coords is not None:
+                    self.registry.put_frame(self.job, coords)
+                    self.seq += 1
+                    fields["frame"] = self.seq
+                self.registry.update(self.key, self.job, **fields)
+            except DataError:   # a full disk: progress is not shown meanwhile, the job goes on
+                pass
 
 
 def run(request: dict, job: str, *, store, cache, registry: JobRegistry) -> dict:
@@ -180,8 +186,11 @@ def run(request: dict, job: str, *, store, cache, registry: JobRegistry) -> dict
 
     key = request["key"]
     report = _Reporter(registry, request, job)
-    registry.update(key, job, state="running", text=progress_text(request["method"], 0, 1), host=socket.gethostname(),
-                    pid=os.getpid(), error=None)
+    try:
+        registry.update(key, job, state="running", text=progress_text(request["method"], 0, 1),
+                        host=socket.gethostname(), pid=os.getpid(), error=None)
+    except DataError as exc:   # a full disk: nothing can be reported, so nothing is started
+        return {"job": job, "key": key, "state": "failed", "error": str(exc)}
     report.beat.start()
     started = time.time()
     state, error = "done", None
@@ -195,6 +204,8 @@ def run(request: dict, job: str, *, store, cache, registry: JobRegistry) -> dict
                        should_stop=lambda: registry.cancel_requested(job))
         if proj.key != key:   # the request was planned for other data (a tag since?): it is not what was asked
             raise DataError("the data set changed while the projection ran; press Run again.")
+        if proj.info.get("not_kept"):   # the page reads the result from the cache: without it there is none
+            raise DataError(proj.info["not_kept"])
     except Cancelled:
         state = "cancelled"
     except DataError as exc:
@@ -205,7 +216,10 @@ def run(request: dict, job: str, *, store, cache, registry: JobRegistry) -> dict
     finally:
         report.stopped.set()
     with report.lock:
-        registry.update(key, job, state=state, error=error, done=1, total=1)
+        try:
+            registry.update(key, job, state=state, error=error, done=1, total=1)
+        except DataError:
+            pass   # a full disk: the page sees the job's heartbeat stop and says it ended without a result
     if os.environ.get("PROJECTOR_TIMING"):  # the same log the web process writes its callback times to
         with open(os.environ["PROJECTOR_TIMING"], "a") as f:
             f.write(json.dumps({"output": f"job:{request['method']}", "ms": round((time.time() - started) * 1e3, 1),

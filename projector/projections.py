@@ -167,7 +167,10 @@ def project(dataset, method: str, *, dims: int = 2, subset=None, params: dict | 
                 info = {**info, "unit": f"2^{-int(np.log2(X.scale))}"}   # beyond float32 in the vectors' units
         coords = np.ascontiguousarray(coords, dtype=np.float32)
         if cache:
-            cache.put(key, coords, info)
+            try:
+                cache.put(key, coords, info)
+            except DataError as exc:   # a full disk: the result is given, only not kept
+                info = {**info, "not_kept": str(exc)}
         cached = False
     info = dict(info)
     if method == "pca":

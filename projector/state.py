@@ -24,6 +24,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from .disk import full_disk, is_full, writing
 from .errors import DataError
 
 FILE_FORMAT = "embedding-projector-bookmarks"
@@ -166,10 +167,16 @@ class StateStore:
         sid = hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
         path = self.root / f"{sid}.json"
         if not path.exists():
-            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".state-")
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            os.replace(tmp, path)
+            try:
+                fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".state-")
+            except OSError as exc:
+                if is_full(exc):
+                    raise full_disk("the view could not be kept") from None
+                raise
+            with writing("the view could not be kept", Path(tmp)):
+                with os.fdopen(fd, "w") as f:
+                    f.write(text)
+                os.replace(tmp, path)
         return sid
 
     def get(self, sid: str) -> dict:
@@ -189,6 +196,22 @@ def bookmarks_file(bookmarks: list[dict]) -> bytes:
                       indent=1).encode("utf-8")
 
 
+FILE_MAX_DEPTH = 32
+
+
+def _depth(doc) -> int:
+    """How deep JSON nests (counted without recursion)."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, (dict, list)):
+            deepest = max(deepest, d)
+            if d > FILE_MAX_DEPTH:
+                return d
+            stack.extend((x, d + 1) for x in (v.values() if isinstance(v, dict) else v))
+    return deepest
+
+
 def parse_bookmarks_file(data: bytes) -> tuple[str, list]:
     """("ours", [{"name", "state"}]) or ("tensorboard", [TB State]) from a file's bytes."""
     if len(data) > FILE_MAX_BYTES:
@@ -199,6 +222,12 @@ def parse_bookmarks_file(data: bytes) -> tuple[str, list]:
     except (UnicodeDecodeError, ValueError):
         raise DataError("this is not a bookmark file (it is not JSON); choose a file saved with "
                         "“Save bookmarks” or a TensorBoard bookmarks file.") from None
+    except RecursionError:
+        raise DataError("this is not a bookmark file: its JSON nests thousands of levels deep (a bookmark file "
+                        "nests a few); choose a file saved with “Save bookmarks” or a TensorBoard one.") from None
+    if _depth(doc) > FILE_MAX_DEPTH:
+        raise DataError(f"this is not a bookmark file: its JSON nests more than {FILE_MAX_DEPTH} levels deep (a "
+                        "bookmark file nests a few); choose a file saved with “Save bookmarks” or a TensorBoard one.")
     if isinstance(doc, dict) and doc.get("format") == FILE_FORMAT:
         marks = doc.get("bookmarks")
         if not isinstance(marks, list) or not all(isinstance(b, dict) and isinstance(b.get("state"), dict)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import Dataset, Sprite
+from .disk import writing
 from .errors import DataError
 from .formats import column_as_text, metadata_needs_escapes, read_escaped_field, write_metadata_tsv
 
@@ -37,8 +38,29 @@ class DatasetStore:
         self._tmp = self.root / "tmp"
         self._sets.mkdir(parents=True, exist_ok=True)
         self._tmp.mkdir(parents=True, exist_ok=True)
+        self.recover()
         self._loaded: dict[str, Dataset] = {}
         self._stamps: dict[str, int] = {}   # manifest mtime of each loaded set: another process may tag it
+
+    def recover(self) -> list[str]:
+        """Roll back what a crash left half-done: every work folder under ``tmp/`` that no live process holds
+        (each add or delete holds a lock on its folder while it works). Nothing in them was ever listed:
+        an add becomes visible only by its final rename, and an upload it adopted is still in its upload
+        folder (adopting links the file, it never moves it). Returns the folders removed."""
+        removed = []
+        for work in self._tmp.iterdir():
+            try:
+                with open(work / ".lock", "a") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    shutil.rmtree(work, ignore_errors=True)
+                    removed.append(work.name)
+            except BlockingIOError:
+                continue     # another process is adding or deleting right now
+            except OSError:
+                if work.is_dir() and time.time() - work.stat().st_mtime > 3600:
+                    shutil.rmtree(work, ignore_errors=True)
+                    removed.append(work.name)
+        return removed
 
     def _dir(self, dataset_id: str) -> Path:
         if not isinstance(dataset_id, str) or not _ID_RE.match(dataset_id):
@@ -68,14 +90,19 @@ class DatasetStore:
 
     def _add_new(self, dataset: Dataset, adopt, target: Path) -> str:
         work = Path(tempfile.mkdtemp(prefix="add-", dir=self._tmp))
-        adopted = False
+        lock = open(work / ".lock", "a")
+        fcntl.flock(lock, fcntl.LOCK_EX)   # held until the folder is gone: recover() leaves it alone meanwhile
         try:
+            adopted = False
             if _can_adopt(dataset.vectors, adopt):
-                os.replace(adopt, work / "vectors.npy")
-                adopted = True
-                with open(work / "vectors.npy", "rb+") as f:
-                    os.fsync(f.fileno())
-            else:
+                try:
+                    # a second name for the upload's file: no copy, and a crash from here on loses nothing
+                    # (the upload keeps its own name until the caller removes it after this add)
+                    os.link(adopt, work / "vectors.npy")
+                    adopted = True
+                except OSError:
+                    adopted = False         # another file system, or no hard links: copy below
+            if not adopted:
                 _write_vectors(work / "vectors.npy", dataset.vectors)
             (work / "metadata.tsv").write_bytes(dataset.metadata_tsv())
             numeric = [c for c in dataset.metadata.columns
@@ -93,12 +120,9 @@ class DatasetStore:
             except OSError:
                 if not (target / "manifest.json").exists():  # another writer did not win the race
                     raise
-        except BaseException:
-            if adopted and (work / "vectors.npy").exists():   # the upload goes back where it was
-                os.replace(work / "vectors.npy", adopt)
-            raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
+            lock.close()
         return dataset.id
 
     def _add_sprite(self, dataset_id: str, sprite) -> None:
@@ -108,11 +132,12 @@ class DatasetStore:
         manifest = json.loads((target / "manifest.json").read_text())
         if manifest.get("sprite_tile"):
             return
-        for name, data in (("sprite.png", sprite.png),
-                           ("manifest.json", json.dumps({**manifest, "sprite_tile": list(sprite.tile)}, indent=1).encode())):
+        with_sprite = json.dumps({**manifest, "sprite_tile": list(sprite.tile)}, indent=1).encode()
+        for name, data in (("sprite.png", sprite.png), ("manifest.json", with_sprite)):
             tmp = target / f".{name}.tmp"
-            tmp.write_bytes(data)
-            os.replace(tmp, target / name)
+            with writing("the sprite was not added", tmp):
+                tmp.write_bytes(data)
+                os.replace(tmp, target / name)
         if dataset_id in self._loaded:
             self._loaded[dataset_id].sprite = sprite
 
@@ -163,7 +188,9 @@ class DatasetStore:
         if any(ch in column + value for ch in "\t\r\n"):
             raise DataError("a tag cannot contain tabs or line breaks; type it on one line.")
         d = self._dir(dataset_id)
-        with open(d / ".lock", "a") as lock:  # two people tagging at once each get their own version
+        with writing("the tag was not saved"):
+            lock = open(d / ".lock", "a")   # made when the data set was stored; older stores make it here
+        with lock:  # two people tagging at once each get their own version
             fcntl.flock(lock, fcntl.LOCK_EX)
             ds = self.get(dataset_id)
             idx = np.unique(np.asarray(list(points), dtype=np.int64))
@@ -187,16 +214,18 @@ class DatasetStore:
             name = f"metadata.v{version}.tsv"
             tmp = d / f".{name}.tmp"
             escaped = metadata_needs_escapes(frame)
-            tmp.write_bytes(write_metadata_tsv(frame, escaped))
-            os.replace(tmp, d / name)
+            with writing("the tag was not saved", tmp):
+                tmp.write_bytes(write_metadata_tsv(frame, escaped))
+                os.replace(tmp, d / name)
             numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
             history = manifest.get("metadata_history", []) + [
                 {"version": version, "column": column, "value": value, "points": int(len(idx)), "time": time.time()}]
             manifest.update(columns=list(map(str, frame.columns)), numeric_columns=numeric, metadata_version=version,
                             metadata_file=name, metadata_history=history, metadata_escaped=escaped)
             tmp = d / ".manifest.json.tmp"
-            tmp.write_text(json.dumps(manifest, indent=1))
-            os.replace(tmp, d / "manifest.json")
+            with writing("the tag was not saved", tmp, d / name):   # its metadata version goes too
+                tmp.write_text(json.dumps(manifest, indent=1))
+                os.replace(tmp, d / "manifest.json")
             return self.get(dataset_id)
 
     def metadata_file(self, dataset_id: str) -> Path:
@@ -225,9 +254,11 @@ class DatasetStore:
         if not d.exists():
             raise DataError(f"data set {dataset_id} is not in the store.")
         trash = Path(tempfile.mkdtemp(prefix="del-", dir=self._tmp))
-        os.rename(d, trash / dataset_id)
-        self._loaded.pop(dataset_id, None)
-        shutil.rmtree(trash, ignore_errors=True)
+        with open(trash / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            os.rename(d, trash / dataset_id)
+            self._loaded.pop(dataset_id, None)
+            shutil.rmtree(trash, ignore_errors=True)
 
 
 def _as_number(text: str):

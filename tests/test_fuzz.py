@@ -51,8 +51,8 @@ def test_hostile_payloads_to_every_callback_and_route_never_break_the_app(tmp_pa
                 time.sleep(0.3)
         before = store_digest(data)
         report = Fuzzer(url, str(data), seed=int(time.time()) % 1000, num_points=400).run(FUZZ_SECONDS)
-        print(json.dumps({k: v for k, v in report.items() if k != "examples"}))
         rss = psutil.Process(proc.pid).memory_info().rss
+        print(json.dumps({**{k: v for k, v in report.items() if k != "examples"}, "web_rss_mb": rss // 2**20}))
         assert report["server_errors"] == 0, json.dumps(report["examples"], indent=1)[:4000]
         assert report["payloads"] > 2_000
         with urllib.request.urlopen(url + "/", timeout=10) as r:

@@ -292,3 +292,20 @@ def test_the_images_view_draws_thumbnails_for_the_points_in_view(dash_duo, proje
     dash_duo.find_element("#pca-3d input").click()
     wait_text(dash_duo, "#images-message", "Images are drawn on 2D views")
     assert console_errors(dash_duo) == []
+
+
+def test_a_bookmark_file_up_to_64_mb_loads_and_a_larger_one_says_why_not(dash_duo, projector_app, tmp_path):
+    """The README's limit is the page's: a 50 MB file loads (dcc.Upload alone dropped it without a word)."""
+    indices = random.Random(2).sample(range(DIGITS), 50)
+    big = tensorboard_file(tmp_path / "big.txt", 50, 64, indices)
+    text = big.read_text()
+    big.write_text(text[:-1] + " " * (50 * 2**20) + "]")   # the same bookmark, padded to 50 MB
+    huge = tmp_path / "huge.txt"
+    huge.write_text(text[:-1] + " " * (65 * 2**20) + "]")
+    open_app(dash_duo, projector_app)
+    upload_bookmarks(dash_duo, huge)
+    wait_text(dash_duo, "#bookmark-message", "huge.txt is 65 MB; bookmark files are at most 64 MB")
+    upload_bookmarks(dash_duo, big)
+    wait_text(dash_duo, "#bookmark-message", "Loaded 1 bookmark from big.txt", timeout=120)
+    wait_points(dash_duo, 50)
+    assert console_errors(dash_duo) == []

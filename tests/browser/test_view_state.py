@@ -169,7 +169,7 @@ def test_a_reload_and_a_second_tab_come_back_to_the_view_and_follow_its_job(dash
 def test_a_staged_sprite_never_blocks_the_next_load_and_cancel_upload_forgets_it(dash_duo, projector_app, tmp_path):
     from PIL import Image
 
-    np.save(tmp_path / "pics.npy", np.random.default_rng(8).normal(size=(30, 4)).astype(np.float32))
+    np.save(tmp_path / "pics.npy", np.random.default_rng(18).normal(size=(30, 4)).astype(np.float32))
     np.save(tmp_path / "plain.npy", np.random.default_rng(9).normal(size=(40, 4)).astype(np.float32))
     np.save(tmp_path / "third.npy", np.random.default_rng(10).normal(size=(50, 4)).astype(np.float32))
     Image.new("RGB", (60, 50), (20, 120, 200)).save(tmp_path / "pics.png")
@@ -248,8 +248,12 @@ def test_comma_separated_metadata_loads_and_exports_read_back_with_pandas_as_the
     dash_duo.find_element("#inspector-panel details.downloads summary").click()
     dash_duo.find_element("#export-csv").click()
     table = pd.read_csv(io.StringIO(downloaded(dash_duo, "pieces-pca-2d.csv")))       # no options
-    assert table["piece"].tolist() == labels and table["n"].tolist() == list(range(30))
+    assert table["n"].tolist() == list(range(30))
+    # cells a spreadsheet would run as formulas come guarded; the sidecar's recipe gives the labels back
+    assert table["piece"].tolist() == [("'" + t if t[0] in "=+" else t) for t in labels]
     how = json.loads(downloaded(dash_duo, "pieces-pca-2d.json"))
+    assert table.replace(r"^'(?=[=+\-@\t\r])", "", regex=True)["piece"].tolist() == labels
+    assert r"^'(?=[=+\-@\t\r])" in how["formula_guard"]
     assert how["method"] == "pca" and how["points"] == 30 and how["data_set"] == "pieces"
     # a .tsv that holds commas and no tabs is comma-separated metadata too, and says how it was read
     np.save(tmp_path / "again.npy", np.random.default_rng(7).normal(size=(4, 3)).astype(np.float32))

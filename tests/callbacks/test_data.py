@@ -84,8 +84,17 @@ def test_a_staged_sprite_joins_the_data_set_or_says_what_is_wrong(data_dir, tmp_
     vec = stage_upload((tmp_path / "v.npy").read_bytes(), "v.npy", chunk=1000)
     png = stage_upload(buf.getvalue(), "s.png", chunk=1000)
     _, warnings = load_staged(vec, None, None, "pics2", png, (20, 20))  # 1 × 1 tile for 6 points
-    assert warnings == ["The sprite s.png holds 1 thumbnails of 20×20 px but there are 6 points; "
+    assert warnings == ["these embeddings and metadata are already stored as “pics”, so that data set is shown "
+                        "under its own name (not “pics2”).",
+                        "The sprite s.png holds 1 thumbnails of 20×20 px but there are 6 points; "
                         "the data set loads without images."]
+    # the same vectors with another, valid sprite: said, never dropped in silence
+    vec = stage_upload((tmp_path / "v.npy").read_bytes(), "v.npy", chunk=1000)
+    png = stage_upload(buf.getvalue(), "s.png", chunk=1000)
+    _, warnings = load_staged(vec, None, None, "pics3", png, (10, 10))
+    assert warnings == ["these embeddings and metadata are already stored as “pics”, so that data set is shown "
+                        "under its own name (not “pics3”); it keeps the sprite it was stored with (the new one "
+                        "was not used)."]
 
 
 def test_a_text_column_with_a_value_per_point_says_why_it_cannot_colour(data_dir):

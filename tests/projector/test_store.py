@@ -66,7 +66,7 @@ def test_subsets_are_kept_by_content(tmp_path):
     assert cache.get_subset("nope") is None
 
 
-def test_an_upload_already_stored_as_float32_is_moved_not_copied(tmp_path):
+def test_an_upload_already_stored_as_float32_is_linked_not_copied(tmp_path):
     X = np.random.default_rng(0).normal(size=(300, 6)).astype(np.float32)
     np.save(tmp_path / "f32.npy", X)
     np.save(tmp_path / "f64.npy", X.astype(np.float64))
@@ -77,9 +77,12 @@ def test_an_upload_already_stored_as_float32_is_moved_not_copied(tmp_path):
         ds = projector.load_dataset(tmp_path / f"{name}.npy", name=name)
         dataset_id = store.add(ds, adopt=tmp_path / f"{name}.npy")
         np.testing.assert_array_equal(store.get(dataset_id).vectors, X)
-        kept[name] = (tmp_path / f"{name}.npy").exists()
+        stored = tmp_path / "store" / "datasets" / dataset_id / "vectors.npy"
+        # the same file under a second name (no second copy), and the upload's own name still holds it
+        kept[name] = os.stat(stored).st_ino == os.stat(tmp_path / f"{name}.npy").st_ino
         store.delete(dataset_id)
-    assert kept == {"f32": False, "f64": True, "fortran": True}
+    assert kept == {"f32": True, "f64": False, "fortran": False}
+    assert all((tmp_path / f"{name}.npy").exists() for name in kept)
 
 
 def test_tagging_keeps_each_edit_as_a_new_metadata_version(tmp_path):
