@@ -234,8 +234,8 @@ def _canonical(v):
 
 
 def signature(v, key: bytes | None = None) -> str:
-    text = json.dumps(_canonical(v), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hmac.new(key or _secret(), text.encode("utf-8"), hashlib.sha256).hexdigest()[:40]
+    text = json.dumps(_canonical(v), sort_keys=True, separators=(",", ":"))   # ASCII: any text signs
+    return hmac.new(key or _secret(), text.encode("ascii"), hashlib.sha256).hexdigest()[:40]
 
 
 def signed(v, key: bytes | None = None):
@@ -256,6 +256,14 @@ def verified(v, component_id: str):
 
 # ---- the request ---------------------------------------------------------------------------------
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _depth_and_numbers(value) -> None:
     stack = [(value, 0)]
     while stack:
@@ -264,6 +272,8 @@ def _depth_and_numbers(value) -> None:
             raise Refused(f"the request nests deeper than {DEPTH_MAX} levels.")
         if isinstance(v, float) and not math.isfinite(v):
             raise Refused("a number in the request is not finite (NaN or infinity).")
+        if isinstance(v, str) and not _encodable(v):
+            raise Refused("a text in the request holds a lone surrogate (half of a UTF-16 pair), which is not text.")
         if isinstance(v, dict):
             stack.extend((x, depth + 1) for x in v.values())
         elif isinstance(v, list):

@@ -65,9 +65,9 @@ def event_points(event: dict | None, view: dict | None) -> list[int]:
     for p in event["points"]:
         if not isinstance(p, dict):
             continue
-        if p.get("curveNumber") == 1 and isinstance(p.get("customdata"), int):
+        if p.get("curveNumber") == 1 and type(p.get("customdata")) is int:   # not a bool: True is not point 1
             out.append(int(p["customdata"]))
-        elif p.get("curveNumber", 0) == 0 and isinstance(p.get("pointIndex"), int):
+        elif p.get("curveNumber", 0) == 0 and type(p.get("pointIndex")) is int:
             if in_view is None:  # the drawn points, without reading their coordinates back
                 in_view = view_points(view)
             if 0 <= p["pointIndex"] < len(in_view):

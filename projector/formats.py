@@ -24,7 +24,7 @@ NPZ_MAX_BYTES = 4 * 10**9            # an .npz array is read whole into memory (
 FINITE_CHECK_ROWS = 65_536  # rows per chunk when scanning memory-mapped vectors for NaN/Inf
 
 # What JavaScript's Number() accepts as a decimal number; TensorBoard decides "numeric" with it.
-_NUMBER_RE = re.compile(r"^\s*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|Infinity)\s*$")
+_NUMBER_RE = re.compile(r"^\s*[+-]?(?:[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?|Infinity)\s*$")
 
 
 def is_number(text: str) -> bool:
@@ -182,14 +182,13 @@ def _read_tensor_tsv(path: Path, shown: str):
         if not line:
             continue
         fields = line.split("\t")
-        # A non-numeric first field, or one field more than the rows so far, is a label.
-        if not is_number(fields[0]) or (dim is not None and dim == len(fields) - 1):
-            label, fields = fields[0], fields[1:]
-            row_has_label = True
-        else:
-            label, row_has_label = None, False
+        # The first line decides: a non-numeric first field is a label, on that line and on every other.
         if has_labels is None:
-            has_labels = row_has_label
+            has_labels = not is_number(fields[0])
+        if has_labels:
+            label, fields = fields[0], fields[1:]
+        else:
+            label = None
         try:
             vec = np.array(fields, dtype=np.float64)
         except ValueError:
@@ -401,15 +400,18 @@ def _table(names: list[str], body: list[list[str]], has_header: bool, note: str 
 
 
 def _unique_names(raw_names: list[str]) -> list[str]:
-    names, seen = [], {}
-    for j, n in enumerate(raw_names):
-        n = n.strip() or f"column {j + 1}"
-        if n in seen:
-            seen[n] += 1
-            n = f"{n} ({seen[n]})"
-        else:
-            seen[n] = 1
-        names.append(n)
+    """Column names, each distinct: an empty one is "column j", a repeated one gets " (2)", " (3)"… —
+    never a name the header already has or one made before."""
+    wanted = [n.strip() or f"column {j + 1}" for j, n in enumerate(raw_names)]
+    real = {n.strip() for n in raw_names if n.strip()}
+    taken, names = set(), []
+    for raw, n in zip(raw_names, wanted):
+        name, k = n, 1
+        while name in taken or (name != n and name in wanted) or (not raw.strip() and name in real):
+            k += 1
+            name = f"{n} ({k})"
+        taken.add(name)
+        names.append(name)
     return names
 
 

@@ -303,7 +303,14 @@ def from_tensorboard(states: list, num_points: int, dim: int, columns: list[str]
             given = {"coords": coords, "axes": axes, "source": f"TensorBoard {tb.get('selectedProjection', '')}"}
         colour = tb.get("selectedColorOptionName")
         label = tb.get("selectedLabelOption")
-        selected = [shown[p] for p in tb.get("selectedPoints") or [] if isinstance(p, int) and 0 <= p < len(shown)]
+        asked = tb.get("selectedPoints") or []
+        if not isinstance(asked, list):
+            raise DataError(f"bookmark {i + 1} of this TensorBoard file is damaged: its selectedPoints is not a list.")
+        wrong = next((p for p in asked if type(p) is not int or not 0 <= p < len(shown)), None)
+        if wrong is not None:
+            raise DataError(f"bookmark {i + 1} of this TensorBoard file selects point {str(wrong)[:30]}, which is not "
+                            f"one of its {len(shown):,} points; is it the file for this data set?")
+        selected = [shown[p] for p in asked]
         raw = {"dataset": dataset_id, "subset": sorted(set(filtered)) if filtered else None, "spherize": False,
                "method": "given" if given else method, "dims": dims,
                "params": params, "colour_by": colour if colour in columns else None,

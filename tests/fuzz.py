@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from httpclient import http  # noqa: E402
+from httpclient import http, picked_dataset  # noqa: E402
 
 HUGE_TEXT = "x" * 200_000
 NESTED = "[" * 5_000 + "]" * 5_000
@@ -35,11 +35,12 @@ def hostile_values(rng: random.Random, dataset: str):
         float("nan"), float("inf"), float("-inf"),
         "", " ", "a", "NaN", "null", "-1", "1e9", "999999999", HUGE_TEXT, "../../../etc/passwd", "..\\..\\x",
         "/etc/passwd", "%2e%2e%2f", "\x00", "\u202e\ufeff", "<script>alert(1)</script>", "=cmd|' /C calc'!A0",
-        "(?:(?:a{1000}){1000}){1000}", "((a+)+)+$", "[", "(?<=a+)b", "\\", "a" * 1_001,
+        "(?:(?:a{1000}){1000}){1000}", "((a+)+)+$", "[", "(?<=a+)b", "\\", "a" * 1_001, "\ud800", "a\udfffb",
         dataset, dataset + "0", dataset[:-1], "0" * 20, "f" * 64, "F" * 20, "g" * 20,
         [], [None], [1, 2, 3], [-1], [10**12], list(range(2_000)), ["on"], ["on", "off", "x" * 50],
         {}, {"a": 1}, {"dataset": dataset}, {"dataset": "../x", "n": -1}, {"points": [{"pointIndex": -1}]},
         {"points": [{"pointIndex": 10**9, "customdata": [10**9]}]}, {"points": [{"customdata": "x"}]},
+        {"points": [{"curveNumber": 0, "pointIndex": True}]}, {"points": [{"curveNumber": 1, "customdata": True}]},
         {"points": "x"}, {"xaxis.range[0]": float("nan"), "xaxis.range[1]": 1},
         {"scene.camera": {"eye": {"x": float("nan"), "y": 1, "z": 1}}}, {"range": {"x": [1, "a"]}},
         {"token": "0" * 16, "name": "../../x.npy", "filename": "x", "size": 10},
@@ -67,7 +68,7 @@ class Fuzzer:
         self.client = Client(self.url, data_dir=data_dir, secret=secret)
         self.deps = [d for d in self.client.deps if not d.get("clientside_function")]
         layout = json.loads(http(self.url + "/_dash-layout")[1])
-        self.dataset = _picked(layout) or "0" * 20
+        self.dataset = picked_dataset(layout) or "0" * 20
         self.num_points = num_points
         self.statuses: Counter = Counter()
         self.failures: list[dict] = []
@@ -247,17 +248,6 @@ class Fuzzer:
         return {"payloads": self.tried, "seconds": round(time.monotonic() - start, 1),
                 "statuses": dict(sorted(self.statuses.items())), "server_errors": len(self.failures),
                 "examples": self.failures[:8]}
-
-
-def _picked(node):
-    if isinstance(node, dict):
-        props = node.get("props", {})
-        if props.get("id") == "dataset-picker":
-            return props.get("value")
-        return next((v for v in map(_picked, [props.get("children"), *node.values()]) if v), None)
-    if isinstance(node, list):
-        return next((v for v in map(_picked, node) if v), None)
-    return None
 
 
 def main():

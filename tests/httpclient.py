@@ -33,6 +33,18 @@ def view_record(dataset_id: str, num_points: int, subset=None, selection=None, *
             "neighbours": {"k": 100, "metric": "cosine"}, "camera": None, **more}
 
 
+def picked_dataset(node):
+    """The data-set picker's value in a layout tree."""
+    if isinstance(node, dict):
+        props = node.get("props", {})
+        if props.get("id") == "dataset-picker":
+            return props.get("value")
+        return next((v for v in map(picked_dataset, [props.get("children"), *node.values()]) if v), None)
+    if isinstance(node, list):
+        return next((v for v in map(picked_dataset, node) if v), None)
+    return None
+
+
 class Client:
     """Calls the app's callbacks over HTTP as dash-renderer does, found by their inputs."""
 

@@ -49,25 +49,13 @@ def test_a_bad_credentials_setting_stops_the_app(tmp_path):
         app_module.require_login(app_module.Dash(__name__).server, "no-colon")
 
 
-def picked_dataset(node):
-    """The data-set picker's value in a layout tree."""
-    if isinstance(node, dict):
-        props = node.get("props", {})
-        if props.get("id") == "dataset-picker":
-            return props.get("value")
-        return next((v for v in map(picked_dataset, [props.get("children"), *node.values()]) if v), None)
-    if isinstance(node, list):
-        return next((v for v in map(picked_dataset, node) if v), None)
-    return None
-
-
 def test_a_runaway_regex_is_refused_in_bounded_time_while_others_are_served(tmp_path):
     import threading
     import time
 
     import numpy as np
 
-    from httpclient import Client, http, view_record
+    from httpclient import Client, http, picked_dataset, view_record
 
     np.save(tmp_path / "v.npy", np.random.default_rng(0).normal(size=(600, 4)).astype(np.float32))
     (tmp_path / "m.tsv").write_text("".join(("a" * 3000 + "!") if i % 100 == 0 else f"w{i}" for i in range(600))

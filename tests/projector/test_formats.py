@@ -244,3 +244,17 @@ def test_loading_an_array_leaves_the_callers_array_writeable():
     X = np.ones((3, 2), np.float32)
     ds = projector.load_dataset(X)
     assert X.flags.writeable and not ds.vectors.flags.writeable
+
+
+def test_a_tensor_tsv_decides_on_its_first_line_whether_lines_start_with_a_label(tmp_path):
+    """A line with one value more than the first is not quietly read as "label + vector"."""
+    import pytest
+
+    from projector import DataError, load_dataset
+
+    (tmp_path / "ragged.tsv").write_text("1\t2\n5\t6\t7\n8\t9\n")
+    with pytest.raises(DataError, match="line 2: the vector has 3 dimensions but earlier lines have 2"):
+        load_dataset(tmp_path / "ragged.tsv")
+    (tmp_path / "labelled.tsv").write_text("king\t1\t2\n42\t3\t4\n")   # the first line has a label: so do all
+    ds = load_dataset(tmp_path / "labelled.tsv")
+    assert ds.metadata["label"].tolist() == ["king", "42"] and ds.vectors.tolist() == [[1, 2], [3, 4]]

@@ -44,3 +44,29 @@ def test_rows_of_several_columns_stay_on_their_rows(rows):
     assert list(frame["count"]) == [c for _, c in rows]
     got = [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in frame["word"]]
     assert got == [w or None for w, _ in rows]   # not at a line's end, a \r is part of the label
+
+
+HEADER = st.sampled_from(["a", "a (2)", "a (3)", "", " ", "column 1", "column 2", "label", "x"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(HEADER, min_size=2, max_size=6))
+def test_any_header_gives_distinct_columns_and_keeps_every_value(names):
+    """Repeated, empty and already-suffixed names: one distinct column per header field, values in place."""
+    from hypothesis import assume
+
+    assume(any(n.strip() for n in names))   # a header of nothing but tabs is a blank line (TensorBoard's rule)
+    rows = [[f"{j}.{i}" for j in range(len(names))] for i in range(5)]
+    text = "\t".join(names) + "\n" + "".join("\t".join(r) + "\n" for r in rows)
+    frame = read(text, 5)
+    assert len(set(frame.columns)) == len(names) == len(frame.columns)
+    real = [n.strip() for n in names if n.strip()]
+    assert all(n in frame.columns for n in real[:1])   # the first real name is kept as it is
+    for j, c in enumerate(frame.columns):
+        assert [float(v) for v in frame[c]] == [float(f"{j}.{i}") for i in range(5)]
+    projector.load_dataset(np.zeros((5, 2), np.float32) + np.arange(5)[:, None], frame).id   # stores and hashes
+
+
+def test_digits_of_other_scripts_are_text_as_in_javascript():
+    assert not projector.formats.is_number("١٢") and not projector.formats.is_number("３")
+    assert read("first\n١\n٢\n", 3)["label"].tolist() == ["first", "١", "٢"]

@@ -106,3 +106,18 @@ def test_the_anchor_tensorboard_bookmark_file_imports():
     assert len(s["given"]["coords"]) == 101
     with pytest.raises(DataError, match=r"wrong dataset, expected dataset with shape \(101, 200\)"):
         from_tensorboard(states, 1797, 64, ["label"], "ef" * 8)
+
+
+def test_a_tensorboard_bookmark_selecting_a_point_that_does_not_exist_is_refused():
+    import pytest
+
+    from projector import DataError
+    from projector.state import from_tensorboard
+
+    for wrong in (1e20, -1, 1797, "3", True):
+        tb = [{"dataSetDimensions": [1797, 64], "selectedProjection": "pca", "selectedPoints": [3, wrong]}]
+        with pytest.raises(DataError, match="is not one of its 1,797 points"):
+            from_tensorboard(tb, 1797, 64, ["digit"], "0" * 20)
+    ok = from_tensorboard([{"dataSetDimensions": [1797, 64], "selectedProjection": "pca", "selectedPoints": [3]}],
+                          1797, 64, ["digit"], "0" * 20)
+    assert ok[0]["state"]["selection"]["points"] == [3]
