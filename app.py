@@ -56,6 +56,14 @@ class JobManager(DiskcacheManager):
         except psutil.NoSuchProcess:
             pass
 
+    def get_result(self, key, job):
+        # Dash reads the result, then asks whether the job still runs; a job that finishes in between
+        # looked cancelled (HTTP 204, no answer): read once more when it has just ended.
+        result = super().get_result(key, job)
+        if result is self.UNDEFINED and job is not None and not self.job_running(job):
+            result = super().get_result(key, job)
+        return result
+
 
 def background_manager():
     """Celery workers (see worker.py) when REDIS_URL is set; otherwise job processes started by the

@@ -57,7 +57,13 @@ class CeleryJobManager(CeleryManager):
 
     def get_result(self, key, job):
         self._collected.job = job if self.result_ready(key) else None
-        return super().get_result(key, job)
+        result = super().get_result(key, job)
+        # Dash reads the result, then asks whether the task still runs; a task that finishes in between
+        # looked cancelled (HTTP 204, no answer): read once more when it has just ended.
+        if result is self.UNDEFINED and job is not None and not self.job_running(job):
+            self._collected.job = job if self.result_ready(key) else None
+            result = super().get_result(key, job)
+        return result
 
     def terminate_job(self, job):
         if job is not None and getattr(self._collected, "job", None) == job:
