@@ -8,6 +8,7 @@ when small, as a job when large) while the asked-for projection runs or waits fo
 from __future__ import annotations
 
 import secrets
+import time
 
 from dash import Input, Output, State, callback, clientside_callback, ctx, no_update
 
@@ -328,14 +329,19 @@ def plan_view(view, run, watch, shown):
 
 # ---------------------------------------------------------------- following the job
 
+REISSUE_S = 6.0   # a job still "queued" this long after the page asked for it was never started
+REISSUE_MAX = 2
+
+
 @callback(output=dict(value=Output(ids.PROGRESS, "value"), max=Output(ids.PROGRESS, "max"),
                       text=Output(ids.PROGRESS_TEXT, "children"), frame=Output(ids.FRAME, "data"),
-                      watch=Output(ids.WATCH, "data", allow_duplicate=True)),
+                      watch=Output(ids.WATCH, "data", allow_duplicate=True),
+                      job=Output(ids.JOB, "data", allow_duplicate=True)),
           inputs=dict(tick=Input(ids.JOB_TICK, "n_intervals")),
           state=dict(watch=State(ids.WATCH, "data"), frame=State(ids.FRAME, "data")), prevent_initial_call=True)
 def follow(tick, watch, frame):
     """Read the followed job's record: progress and frames while it runs; when it ends, the planner takes over."""
-    idle = dict(value="0", max="1", text="", frame=no_update, watch=no_update)
+    idle = dict(value="0", max="1", text="", frame=no_update, watch=no_update, job=no_update)
     if not isinstance(watch, dict) or watch.get("state") != "watching":
         return {k: no_update for k in idle}
     rec = services.jobs().status(str(watch.get("key")))
@@ -348,8 +354,16 @@ def follow(tick, watch, frame):
         watch = {**watch, "job": rec["job"]}   # restarted by another page meanwhile: follow that one
     if rec["state"] not in ACTIVE:
         return dict(idle, watch={**watch, "state": rec["state"], "error": rec.get("error")})
+    asked = rec.get("request") if isinstance(rec.get("request"), dict) else {}
+    if rec["state"] == "queued" and not moved and asked and int(asked.get("reissued", 0)) < REISSUE_MAX and \
+            time.time() - float(rec.get("beat", 0)) > REISSUE_S:
+        # Its start never reached the server (the page dropped the background request while it cancelled
+        # an earlier job): ask again, as a new job of the same request (twice at most; then it has died).
+        job = {**asked, "job": secrets.token_hex(6), "reissued": int(asked.get("reissued", 0)) + 1}
+        services.jobs().queue(job, job["job"], rec.get("text", ""))
+        return dict(idle, text=rec.get("text", ""), watch=watch_of(job), job=job)
     out = dict(value=str(rec.get("done", 0)), max=str(max(1, rec.get("total", 1))), text=rec.get("text", ""),
-               frame=no_update, watch=watch if moved else no_update)
+               frame=no_update, watch=watch if moved else no_update, job=no_update)
     if rec.get("frame") and (not frame or frame.get("job") != rec["job"] or frame.get("seq") != rec["frame"]):
         out["frame"] = {"job": rec["job"], "key": watch["key"], "seq": rec["frame"], "dataset": watch["dataset"],
                         "subset": watch.get("subset"), "done": rec.get("done", 0), "total": rec.get("total", 1),

@@ -86,7 +86,8 @@ class JobRegistry:
         """Record that job ``job`` was asked to compute ``request`` (before its process starts)."""
         rec = {"job": job, "key": request["key"], "method": request["method"], "points": request.get("points"),
                "dataset": request["dataset"], "subset": request.get("subset"), "state": "queued",
-               "done": 0, "total": 1, "text": text, "frame": 0, "beat": time.time(), "error": None}
+               "done": 0, "total": 1, "text": text, "frame": 0, "beat": time.time(), "error": None,
+               "request": request}
         self._put(request["key"], rec)
         return rec
 

@@ -166,3 +166,22 @@ def test_opening_the_tsne_tab_on_a_few_isolated_points_starts_it(words, data_dir
     out = projection.plan(view_of(words, TSNE, subset=range(20)), pca_subset, None, False)
     assert out["job"]["method"] == "tsne" and out["job"]["points"] == 20 and out["shown"] is no_update
     assert projection.plan(view_of(words, TSNE), None, None, False)["job"] is no_update   # all 60: it waits for Run
+
+
+def test_a_job_whose_start_never_reached_the_server_is_asked_for_again(words, data_dir):
+    """The page can drop a background request while it cancels an earlier job: the record stays queued."""
+    view = view_of(words, TSNE)
+    run = projection.plan(view, None, None, True)
+    job, watch = run["job"], run["watch"]
+    rec = services.jobs().record(job["key"])
+    services.jobs()._put(job["key"], {**rec, "beat": rec["beat"] - 10})   # queued 10 s ago, never started
+    out = projection.follow(1, watch, None)
+    again = out["job"]
+    assert again["job"] != job["job"] and again["key"] == job["key"] and again["params"] == job["params"]
+    assert out["watch"]["job"] == again["job"] and out["watch"]["state"] == "watching"
+    assert services.jobs().active(job["key"])["job"] == again["job"]
+    # a job that started is never asked for twice
+    services.jobs().starting(again)
+    rec = services.jobs().record(job["key"])
+    services.jobs()._put(job["key"], {**rec, "beat": rec["beat"] - 10})
+    assert projection.follow(2, out["watch"], None)["job"] is no_update
