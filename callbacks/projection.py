@@ -329,7 +329,8 @@ def plan_view(view, run, watch, shown):
 
 # ---------------------------------------------------------------- following the job
 
-REISSUE_S = 6.0   # a job still "queued" this long after the page asked for it was never started
+REISSUE_S = 15.0   # a job still "queued" this long after the page asked for it was never started (a slow server
+#                   answers its start within seconds; QUEUED_STALE_S, 20 s, would call it dead)
 REISSUE_MAX = 2
 
 

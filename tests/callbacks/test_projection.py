@@ -174,7 +174,7 @@ def test_a_job_whose_start_never_reached_the_server_is_asked_for_again(words, da
     run = projection.plan(view, None, None, True)
     job, watch = run["job"], run["watch"]
     rec = services.jobs().record(job["key"])
-    services.jobs()._put(job["key"], {**rec, "beat": rec["beat"] - 10})   # queued 10 s ago, never started
+    services.jobs()._put(job["key"], {**rec, "beat": rec["beat"] - 16})   # queued 16 s ago, never started
     out = projection.follow(1, watch, None)
     again = out["job"]
     assert again["job"] != job["job"] and again["key"] == job["key"] and again["params"] == job["params"]
@@ -183,5 +183,5 @@ def test_a_job_whose_start_never_reached_the_server_is_asked_for_again(words, da
     # a job that started is never asked for twice
     services.jobs().starting(again)
     rec = services.jobs().record(job["key"])
-    services.jobs()._put(job["key"], {**rec, "beat": rec["beat"] - 10})
+    services.jobs()._put(job["key"], {**rec, "beat": rec["beat"] - 16})
     assert projection.follow(2, out["watch"], None)["job"] is no_update
