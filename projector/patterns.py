@@ -56,15 +56,19 @@ def check(query: str, regex: bool):
     try:
         tree = sre_parse.parse(query, re.IGNORECASE)
     except (re.error, OverflowError, RecursionError) as exc:
-        msg, pos = getattr(exc, "msg", None) or str(exc), getattr(exc, "pos", None)
-        where = f" at position {pos}" if pos is not None else ""
-        raise DataError(f"{query!r} is not a valid regular expression ({msg}{where}); fix it or turn regex off.") \
-            from None
+        raise invalid(query, exc) from None
     size = expansion(tree)
     if size > EXPANSION_BUDGET:
         raise DataError(f"the pattern {query[:60]!r} nests counted repeats that unroll to about {size:,.0f} steps "
                         f"(at most {EXPANSION_BUDGET:,}); use fewer or smaller {{n}} repeats.")
     return tree
+
+
+def invalid(query: str, exc: Exception) -> DataError:
+    """The sentence for a pattern an engine refused (with where, when the engine says)."""
+    msg, pos = getattr(exc, "msg", None) or str(exc), getattr(exc, "pos", None)
+    where = f" at position {pos}" if pos is not None else ""
+    return DataError(f"{query!r} is not a valid regular expression ({msg}{where}); fix it or turn regex off.")
 
 
 def expansion(items) -> float:
@@ -141,27 +145,42 @@ def _char(c: int, target: str = "re2") -> str:
     return f"\\x{{{c:X}}}" if target == "re2" else f"\\U{c:08X}"
 
 
-def _class(items, target: str = "re2") -> str:
-    negate, ranges = False, []
-    for op, av in items:
-        if op is C.NEGATE:
-            negate = True
-        elif op is C.LITERAL:
-            ranges.append((av, av))
-        elif op is C.RANGE:
-            ranges.append(av)
-        elif op is C.CATEGORY:
-            name = str(av).replace("CATEGORY_", "")
-            if name not in ("DIGIT", "NOT_DIGIT", "SPACE", "NOT_SPACE", "WORD", "NOT_WORD"):
-                raise _NoRE2
-            ranges.extend(_category(name))
-        else:
-            raise _NoRE2
+def _set(ranges, target: str, negate: bool = False) -> str:
     ranges = [(a, b) for a, b in ranges if not (0xD800 <= a and b <= 0xDFFF)]
     if not ranges:
         return f"[^{_char(0, target)}-{_char(0x10FFFF, target)}]" if not negate else "(?s:.)"
     parts = "".join(_char(a, target) if a == b else f"{_char(a, target)}-{_char(b, target)}" for a, b in sorted(ranges))
     return f"[{'^' if negate else ''}{parts}]"
+
+
+def _class(items, target: str = "re2") -> str:
+    """A character class. Python folds case for a class's characters and ranges but never for its ``\\w \\d
+    \\s`` (a category tests the character itself): their code points are written in a case-sensitive group."""
+    negate, chars, cats = False, [], []
+    for op, av in items:
+        if op is C.NEGATE:
+            negate = True
+        elif op is C.LITERAL:
+            chars.append((av, av))
+        elif op is C.RANGE:
+            chars.append(av)
+        elif op is C.CATEGORY:
+            name = str(av).replace("CATEGORY_", "")
+            if name not in ("DIGIT", "NOT_DIGIT", "SPACE", "NOT_SPACE", "WORD", "NOT_WORD"):
+                raise _NoRE2
+            cats.extend(_category(name))
+        else:
+            raise _NoRE2
+    if not cats:
+        return _set(chars, target, negate)
+    exact = f"(?-i:{_set(cats, target)})"
+    if not chars:
+        return f"(?-i:{_set(cats, target, negate=True)})" if negate else exact
+    if not negate:
+        return f"(?:{exact}|{_set(chars, target)})"
+    if target == "re2":   # "none of these" over both kinds needs a lookahead, which RE2 has not
+        raise _NoRE2
+    return f"(?:(?!{exact}){_set(chars, target, negate=True)})"
 
 
 def _flags(add: int, remove: int) -> str:
@@ -257,8 +276,9 @@ def re2_options():
     return options
 
 
-class RE2Pattern:
-    """An RE2 (or a plain ``re``) pattern with the part of the ``regex`` module's interface the search uses."""
+class LinearPattern:
+    """A pattern that matches in linear time (RE2's, or an escaped literal's in ``re``) with the part of the
+    ``regex`` module's interface the search uses."""
 
     def __init__(self, compiled, pattern: str):
         self._re, self.pattern = compiled, pattern
@@ -274,11 +294,11 @@ def compile_plain(text: str):
     """(labelwise, joined) patterns for a plain, case-insensitive substring: Python's ``re`` itself (a
     literal cannot backtrack), so a plain search finds exactly what ``re`` finds."""
     escaped = re.escape(text)
-    return (RE2Pattern(re.compile(escaped, re.IGNORECASE), text),
-            RE2Pattern(re.compile(escaped, re.IGNORECASE | re.MULTILINE), text))
+    return (LinearPattern(re.compile(escaped, re.IGNORECASE), text),
+            LinearPattern(re.compile(escaped, re.IGNORECASE | re.MULTILINE), text))
 
 
-def compile_re2(tree, *, multiline: bool, original: str):
+def compile_re2(tree, original: str):
     """(labelwise, joined) RE2 patterns for a parsed pattern, or None when RE2 cannot take it exactly."""
     import re2
 
@@ -292,7 +312,7 @@ def compile_re2(tree, *, multiline: bool, original: str):
         labelwise = f"(?{label_flags}:{body})" if label_flags else body
         joined = f"(?m{dot}:{body})"
         options = re2_options()
-        return (RE2Pattern(re2.compile(labelwise, options), original),
-                RE2Pattern(re2.compile(joined, options), original))
+        return (LinearPattern(re2.compile(labelwise, options), original),
+                LinearPattern(re2.compile(joined, options), original))
     except (_NoRE2, re2.error, RecursionError, ValueError, TypeError):
         return None

@@ -37,23 +37,20 @@ def compile_query(query: str, *, regex: bool = False) -> Query:
     tree = patterns.check(query, regex)
     if not regex:
         return Query(*patterns.compile_plain(query), pattern=query)
-    if regex:
-        try:
-            re.compile(query, re.IGNORECASE)   # what only the compiler checks (e.g. look-behind widths)
-        except (re.error, OverflowError, RecursionError) as exc:
-            raise DataError(f"{query!r} is not a valid regular expression ({getattr(exc, 'msg', exc)}); "
-                            "fix it or turn regex off.") from None
-        engines = patterns.compile_re2(tree, multiline=False, original=query)
-        if engines is not None:
-            return Query(*engines)
-    text, extra = patterns.for_regex_module(tree, query) if regex else (timed_regex.escape(query), 0)
+    try:
+        re.compile(query, re.IGNORECASE)   # what only the compiler checks (e.g. look-behind widths)
+    except (re.error, OverflowError, RecursionError) as exc:
+        raise patterns.invalid(query, exc) from None
+    engines = patterns.compile_re2(tree, original=query)
+    if engines is not None:
+        return Query(*engines)
+    text, extra = patterns.for_regex_module(tree, query)
     try:
         flags = timed_regex.IGNORECASE | timed_regex.V0 | extra
         return Query(timed_regex.compile(text, flags), timed_regex.compile(text, flags | timed_regex.MULTILINE),
                      pattern=query)
     except (timed_regex.error, OverflowError, RecursionError, MemoryError) as exc:
-        raise DataError(f"{query!r} is not a valid regular expression ({getattr(exc, 'msg', exc)}); "
-                        "fix it or turn regex off.") from None
+        raise patterns.invalid(query, exc) from None
 
 
 # Lookarounds and absolute anchors see the newline between joined labels: such patterns match label by label.
