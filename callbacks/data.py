@@ -157,6 +157,9 @@ def part(dataset, colour, label, spherize, images) -> dict:
 
 # ---------------------------------------------------------------- uploads and Load
 
+ALREADY_STORED = "these embeddings and metadata are already stored"   # what load_staged says first, then
+
+
 def load_staged(vectors: dict | None, metadata: dict | None, dim, name, sprite: dict | None = None,
                 sprite_dim=None) -> tuple[str, list[str]]:
     """Parse staged uploads, add the data set to the store; returns (id, warnings)."""
@@ -183,17 +186,21 @@ def load_staged(vectors: dict | None, metadata: dict | None, dim, name, sprite: 
             ds.warnings.append(sentence(warning))
     staged_dirs = [staging.staged_path(h).parent for h in (vectors, metadata, sprite) if staging.staged_path(h)]
     store = services.store()
-    before = next((m for m in store.list() if m["id"] == ds.id), None)
+    before = None   # the same content stored already: its name, and whether it had a sprite before this add
+    if ds.id in store:
+        old = store.get(ds.id)
+        before = (old.name, old.sprite is not None)
     store.add(ds, adopt=vpath)  # the upload's file is linked into the store: no second copy
     for folder in staged_dirs:
         shutil.rmtree(folder, ignore_errors=True)
     notes = list(ds.warnings)
     if before is not None:   # the same vectors and metadata: the stored data set is shown, never a second one
-        said = f"these embeddings and metadata are already stored as “{before['name']}”, so that data set is shown"
-        if ds.name != before["name"]:
+        name, had_sprite = before
+        said = f"{ALREADY_STORED} as “{name}”, so that data set is shown"
+        if ds.name != name:
             said += f" under its own name (not “{ds.name}”)"
         if ds.sprite is not None:
-            said += ("; it keeps the sprite it was stored with (the new one was not used)" if before.get("sprite_tile")
+            said += ("; it keeps the sprite it was stored with (the new one was not used)" if had_sprite
                      else "; the new sprite was added to it")
         notes.insert(0, said + ".")
     return ds.id, notes
@@ -229,8 +236,7 @@ def on_load(_, vectors, metadata, dim, sprite, width, height, name):
         return dict(goto=no_update, message=text, message_kind=kind, upload_open=no_update,
                     staged={k: no_update for k in STAGED})
     ds = services.store().get(dataset_id)
-    verb = "Opened" if warnings and warnings[0].startswith("these embeddings and metadata are already stored") \
-        else "Loaded"
+    verb = "Opened" if warnings and warnings[0].startswith(ALREADY_STORED) else "Loaded"
     text = " ".join([f"{verb} {ds.name}: {ds.num_points:,} points × {ds.dim} dimensions.", *map(sentence, warnings)])
     goto = {"dataset": dataset_id, "state": None, "message": {"panel": "data", "text": text,
                                                               "kind": WARN if warnings else OK}}
