@@ -209,24 +209,63 @@ class DatasetStore:
                 for i in idx:
                     texts[i] = value
                 frame[column] = pd.array([t if t != "" else None for t in texts], dtype=object)
-            manifest = json.loads((d / "manifest.json").read_text())
-            version = int(manifest.get("metadata_version", 0)) + 1
-            name = f"metadata.v{version}.tsv"
-            tmp = d / f".{name}.tmp"
-            escaped = metadata_needs_escapes(frame)
-            with writing("the tag was not saved", tmp):
-                tmp.write_bytes(write_metadata_tsv(frame, escaped))
-                os.replace(tmp, d / name)
-            numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
-            history = manifest.get("metadata_history", []) + [
-                {"version": version, "column": column, "value": value, "points": int(len(idx)), "time": time.time()}]
-            manifest.update(columns=list(map(str, frame.columns)), numeric_columns=numeric, metadata_version=version,
-                            metadata_file=name, metadata_history=history, metadata_escaped=escaped)
-            tmp = d / ".manifest.json.tmp"
-            with writing("the tag was not saved", tmp, d / name):   # its metadata version goes too
-                tmp.write_text(json.dumps(manifest, indent=1))
-                os.replace(tmp, d / "manifest.json")
+            self._write_version(d, frame, {"column": column, "value": value, "points": int(len(idx))},
+                                "the tag was not saved")
             return self.get(dataset_id)
+
+    def add_columns(self, dataset_id: str, columns: dict, note: dict | None = None) -> Dataset:
+        """Keep ``columns`` (name → N values: numbers, or text with None for missing) as the next metadata
+        version, replacing columns of the same names; the uploaded metadata is never rewritten. Columns
+        whose values are already stored make no new version. Returns the data set with the metadata."""
+        d = self._dir(dataset_id)
+        with writing("the new column was not saved"):
+            lock = open(d / ".lock", "a")
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            ds = self.get(dataset_id)
+            frame = ds.metadata.copy()
+            changed = False
+            for name, values in columns.items():
+                name = str(name).strip()
+                if not name or len(name) > TAG_COLUMN_MAX or any(ch in name for ch in "\t\r\n"):
+                    raise DataError(f"a column name must be 1 to {TAG_COLUMN_MAX} characters on one line.")
+                values = np.asarray(values)
+                if values.shape != (ds.num_points,):
+                    raise DataError(f"a new column needs one value per point ({ds.num_points:,}); got {values.size:,}.")
+                if values.dtype.kind in "fiub":
+                    column = pd.array(values.astype(np.float64), dtype="float64")
+                else:
+                    texts = [None if v is None or str(v) == "" else str(v) for v in values.tolist()]
+                    if any(t is not None and any(ch in t for ch in "\t\r\n") for t in texts):
+                        raise DataError("a column's values cannot contain tabs or line breaks.")
+                    column = pd.array(texts, dtype=object)
+                if name in frame.columns and _same_values(frame[name], column):
+                    continue
+                frame[name] = column
+                changed = True
+            if not changed:
+                return ds
+            self._write_version(d, frame, {"columns": list(columns), **(note or {})}, "the new column was not saved")
+            return self.get(dataset_id)
+
+    def _write_version(self, d: Path, frame: pd.DataFrame, entry: dict, failed: str) -> None:
+        """Write ``frame`` as the next metadata version of the data set in ``d`` (its lock held)."""
+        manifest = json.loads((d / "manifest.json").read_text())
+        version = int(manifest.get("metadata_version", 0)) + 1
+        name = f"metadata.v{version}.tsv"
+        tmp = d / f".{name}.tmp"
+        escaped = metadata_needs_escapes(frame)
+        with writing(failed, tmp):
+            tmp.write_bytes(write_metadata_tsv(frame, escaped))
+            os.replace(tmp, d / name)
+        numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+        history = manifest.get("metadata_history", []) + [{"version": version, **entry, "time": time.time()}]
+        manifest.update(columns=list(map(str, frame.columns)), numeric_columns=numeric, metadata_version=version,
+                        metadata_file=name, metadata_history=history, metadata_escaped=escaped)
+        tmp = d / ".manifest.json.tmp"
+        with writing(failed, tmp, d / name):   # its metadata version goes too
+            tmp.write_text(json.dumps(manifest, indent=1))
+            os.replace(tmp, d / "manifest.json")
 
     def metadata_file(self, dataset_id: str) -> Path:
         """The stored metadata TSV of the data set's current version."""
@@ -259,6 +298,17 @@ class DatasetStore:
             os.rename(d, trash / dataset_id)
             self._loaded.pop(dataset_id, None)
             shutil.rmtree(trash, ignore_errors=True)
+
+
+def _same_values(old: pd.Series, new) -> bool:
+    """Does a stored column already hold exactly these values (numbers, or texts with None missing)?"""
+    new = pd.Series(new)
+    if pd.api.types.is_numeric_dtype(old) != pd.api.types.is_numeric_dtype(new):
+        return False
+    if pd.api.types.is_numeric_dtype(old):
+        a, b = old.to_numpy(dtype=np.float64), new.to_numpy(dtype=np.float64)
+        return bool(np.array_equal(a, b, equal_nan=True))
+    return column_as_text(old) == column_as_text(new)
 
 
 def _as_number(text: str):

@@ -139,3 +139,25 @@ def test_custom_projections_are_cached_per_metadata_version(tmp_path):
     assert projector.project(tagged, "custom", params=params, cache=cache, only_cached=True) is None
     second = projector.project(tagged, "custom", params=params, cache=cache)
     assert second.info["matches"]["right"] == 5 and first.info["matches"]["right"] == 2
+
+
+def test_new_columns_are_a_new_metadata_version_and_the_same_values_make_none(tmp_path):
+    store = DatasetStore(tmp_path)
+    ds = make(n=40)
+    ds_id = store.add(ds)
+    scores = np.linspace(0, 1, 40)
+    names = np.array([None if i % 7 == 0 else f"c{i % 3}: a · b" for i in range(40)], dtype=object)
+    got = store.add_columns(ds_id, {"outlier score (LOF, k=20)": scores, "clusters (HDBSCAN 5)": names},
+                            note={"analysis": "test"})
+    assert got.metadata_version == 1
+    again = DatasetStore(tmp_path).get(ds_id)   # as another process reads it
+    np.testing.assert_array_equal(again.metadata["outlier score (LOF, k=20)"].to_numpy(dtype=float), scores)
+    assert column_as_text(again.metadata["clusters (HDBSCAN 5)"]) == [v or "" for v in names]
+    assert column_as_text(again.metadata["word"]) == [f"w{i}" for i in range(40)]   # the other columns are kept
+    assert store.add_columns(ds_id, {"outlier score (LOF, k=20)": scores}).metadata_version == 1   # nothing new
+    assert store.add_columns(ds_id, {"outlier score (LOF, k=20)": scores[::-1]}).metadata_version == 2
+    with pytest.raises(DataError, match="one value per point"):
+        store.add_columns(ds_id, {"x": np.zeros(39)})
+    with pytest.raises(DataError, match="tabs or line breaks"):
+        store.add_columns(ds_id, {"x": np.array(["a\tb"] * 40, dtype=object)})
+    assert DatasetStore(tmp_path).get(ds_id).metadata_version == 2   # a refused column leaves no version
