@@ -8,9 +8,14 @@ Pure Python (numpy, pandas, scikit-learn, openTSNE, umap-learn); usable from a n
     projector.nearest_neighbors(ds, 0, k=10)
 """
 from .cache import ResultCache
+from .clusters import cluster_centres, cluster_names, hdbscan_labels, kmeans_labels
 from .dataset import Dataset, Sprite, load_dataset, load_projector_config, read_sprite, spherize_vectors
+from .density import density_grid
 from .errors import Cancelled, DataError
+from .faithfulness import far_on_map, neighbourhood_preservation, procrustes_displacement, trustworthiness_continuity
+from .knn import all_neighbors, map_neighbors
 from .neighbors import nearest_neighbors
+from .outliers import most_unusual, outlier_scores
 from .projections import Projection, default_perplexity, project
 from .search import search
 from .store import DatasetStore
@@ -19,4 +24,8 @@ __all__ = [
     "Cancelled", "DataError", "Dataset", "DatasetStore", "Projection", "ResultCache", "Sprite",
     "default_perplexity", "load_dataset", "load_projector_config", "nearest_neighbors", "project",
     "read_sprite", "search", "spherize_vectors",
+    # analysis (issue 13)
+    "all_neighbors", "cluster_centres", "cluster_names", "density_grid", "far_on_map", "hdbscan_labels",
+    "kmeans_labels", "map_neighbors", "most_unusual", "neighbourhood_preservation", "outlier_scores",
+    "procrustes_displacement", "trustworthiness_continuity",
 ]

@@ -1,0 +1,245 @@
+"""How faithfully a 2D/3D map keeps the neighbourhoods of the original space.
+
+- ``trustworthiness_continuity``: scikit-learn's trustworthiness (are a point's map neighbours
+  near it in the original space?) and continuity (the same with the spaces swapped), exact up to
+  ``exact_max`` points and an unbiased sample estimate with its standard error above.
+- ``neighbourhood_preservation``: per point, the share of its k original neighbours that are
+  among its k map neighbours.
+- ``procrustes_displacement``: how far each point moved between two maps of the same points,
+  after the best similarity transform of one onto the other.
+- ``far_on_map``: which of a point's original neighbours the map puts far away.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .errors import Cancelled, DataError
+from .knn import METRICS, map_neighbors_of, neighbors_of
+
+RANK_BLOCK_BYTES = 256 << 20    # float64 distances from a block of rows to all points, held at once
+
+
+def trustworthiness_continuity(X, coords, k: int = 10, metric: str = "euclidean", *, exact_max: int = 20_000,
+                               sample: int = 2_000, seed: int = 0, on_progress=None, should_stop=None) -> dict:
+    """Trustworthiness and continuity of the map ``coords`` of the points ``X`` at ``k`` neighbours.
+
+    Trustworthiness is ``sklearn.manifold.trustworthiness(X, coords, n_neighbors=k, metric=metric)``
+    (ranks in the original space ordered by distance, ties to the lower index); continuity is the
+    same with the two spaces' roles swapped. Up to ``exact_max`` points both are exact; above, the
+    per-point penalties of ``sample`` random points (exact ranks among all N) give an unbiased
+    estimate and its standard error. Memory is O(N·k + one block of distances).
+
+    Returns dict(trustworthiness, continuity, exact, rows, stderr_trustworthiness, stderr_continuity).
+    """
+    progress = on_progress or (lambda done, total: None)
+    stop = should_stop or (lambda: False)
+    if metric not in METRICS:
+        raise DataError(f"unknown distance {metric!r}; use 'cosine' or 'euclidean'.")
+    X = np.asarray(X)
+    C = np.asarray(coords, dtype=np.float64)
+    if X.ndim != 2 or C.ndim != 2 or len(X) != len(C):
+        raise DataError("the map must have one row of coordinates per point of the data set.")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if not (np.isfinite(X).all() and np.isfinite(C).all()):
+        raise DataError("some values are not finite numbers (NaN or infinity); faithfulness needs finite ones.")
+    n = len(X)
+    k = int(k)
+    if not 1 <= k < n / 2:
+        raise DataError(f"the number of neighbours must be between 1 and {max(1, (n - 1) // 2)} for {n} points "
+                        "(less than half of them).")
+    exact = n <= exact_max
+    if exact:
+        rows = np.arange(n)
+    else:
+        rng = np.random.default_rng(seed)
+        rows = np.sort(rng.choice(n, size=min(n, int(sample)), replace=False))
+    steps = 4
+    progress(0, steps)
+    map_idx, _ = map_neighbors_of(C, rows, k)
+    if stop():
+        raise Cancelled()
+    progress(1, steps)
+    orig_idx, _ = neighbors_of(X, rows, k, metric, should_stop=stop)
+    progress(2, steps)
+    t_pen = _penalties(_original_ranks(X, rows, map_idx, metric, stop), k)
+    progress(3, steps)
+    c_pen = _penalties(_map_ranks(C, rows, orig_idx, stop), k)
+    progress(4, steps)
+    norm = 2.0 / (n * k * (2.0 * n - 3.0 * k - 1.0))
+    out = {"exact": bool(exact), "rows": int(len(rows))}
+    for name, pen in (("trustworthiness", t_pen), ("continuity", c_pen)):
+        if exact:
+            out[name] = float(1.0 - norm * pen.sum())
+            out[f"stderr_{name}"] = 0.0
+        else:
+            s = len(pen)
+            out[name] = float(1.0 - norm * n * pen.mean())
+            fpc = np.sqrt(max(0.0, 1.0 - s / n))    # sampled without replacement
+            sd = pen.std(ddof=1) if s > 1 else 0.0
+            out[f"stderr_{name}"] = float(norm * n * sd / np.sqrt(s) * fpc)
+    return out
+
+
+def _penalties(ranks, k):
+    return np.maximum(ranks - k, 0).sum(axis=1).astype(np.float64)
+
+
+def _original_ranks(X, rows, targets, metric, stop):
+    """Rank (1 = nearest) of each ``targets[r]`` among all points by distance from ``rows[r]`` in X."""
+    n, d = X.shape
+    if metric == "cosine":
+        V = np.asarray(X, dtype=np.float64)
+        norms = np.sqrt(np.einsum("ij,ij->i", V, V))
+        U = np.divide(V, norms[:, None], out=np.zeros_like(V), where=norms[:, None] > 0)   # zero rows stay zero
+        sq = None
+    else:
+        U = np.asarray(X, dtype=np.float64)
+        sq = np.einsum("ij,ij->i", U, U)
+    step = max(1, RANK_BLOCK_BYTES // (8 * n))
+    ranks = np.empty(targets.shape, dtype=np.int64)
+    for s in range(0, len(rows), step):
+        if stop():
+            raise Cancelled()
+        part = rows[s:s + step]
+        prod = U[part] @ U.T
+        if metric == "cosine":
+            D = 1.0 - prod           # a zero row: 1 − 0 = 1 from everything, as the neighbours have it
+        else:
+            D = sq[part, None] + sq[None, :] - 2.0 * prod
+        _rank_rows(D, part, targets[s:s + step], ranks[s:s + step])
+    return ranks
+
+
+def _map_ranks(C, rows, targets, stop):
+    """Rank of each ``targets[r]`` among all points by map distance from ``rows[r]``."""
+    n = len(C)
+    step = max(1, RANK_BLOCK_BYTES // (8 * n))
+    ranks = np.empty(targets.shape, dtype=np.int64)
+    for s in range(0, len(rows), step):
+        if stop():
+            raise Cancelled()
+        part = rows[s:s + step]
+        D = np.square(C[part][:, None, :] - C[None, :, :]).sum(axis=-1)
+        _rank_rows(D, part, targets[s:s + step], ranks[s:s + step])
+    return ranks
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _rank_rows(D, rows, targets, out):
+    """out[r, t] = 1 + #{l ≠ rows[r] : (D[r, l], l) < (D[r, j], j)} for j = targets[r, t]."""
+    k = targets.shape[1]
+    for r in prange(D.shape[0]):
+        i = rows[r]
+        order = np.argsort(targets[r])      # sort targets by (value, index)
+        tv = np.empty(k)
+        ti = np.empty(k, dtype=np.int64)
+        for t in range(k):
+            ti[t] = targets[r, order[t]]
+            tv[t] = D[r, ti[t]]
+        for a in range(1, k):               # insertion sort by value (stable: index order kept on ties)
+            v, j = tv[a], ti[a]
+            b = a
+            while b > 0 and tv[b - 1] > v:
+                tv[b] = tv[b - 1]
+                ti[b] = ti[b - 1]
+                b -= 1
+            tv[b] = v
+            ti[b] = j
+        hist = np.zeros(k + 1, dtype=np.int64)
+        vmax = tv[k - 1]
+        jmax = ti[k - 1]
+        for l in range(D.shape[1]):
+            if l == i:
+                continue
+            v = D[r, l]
+            if v > vmax or (v == vmax and l >= jmax):
+                continue                    # after every target: counts for none
+            # p = number of targets at or before (v, l)
+            lo, hi = 0, k
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if tv[mid] < v or (tv[mid] == v and ti[mid] <= l):
+                    lo = mid + 1
+                else:
+                    hi = mid
+            hist[lo] += 1
+        acc = 0
+        for t in range(k):
+            acc += hist[t]
+            # the target at sorted place t is after every l counted in hist[0..t]
+            for u in range(k):
+                if targets[r, u] == ti[t]:
+                    out[r, u] = 1 + acc
+                    break
+
+
+def neighbourhood_preservation(original_indices, map_indices) -> np.ndarray:
+    """Per point (float64 N), the share of its k original neighbours that are among its k map neighbours."""
+    A = np.asarray(original_indices)
+    B = np.asarray(map_indices)
+    if A.ndim != 2 or A.shape != B.shape or A.shape[1] < 1:
+        raise DataError("neighbourhood preservation needs two N×k neighbour tables of the same shape.")
+    k = A.shape[1]
+    out = np.empty(len(A), dtype=np.float64)
+    step = max(1, (64 << 20) // (k * k))
+    for s in range(0, len(A), step):
+        a, b = A[s:s + step], B[s:s + step]
+        out[s:s + step] = (a[:, :, None] == b[:, None, :]).any(axis=2).sum(axis=1) / k
+    return out
+
+
+def procrustes_displacement(reference, other):
+    """How far each point of ``other`` is from its place in ``reference`` once ``other`` is aligned onto it.
+
+    The alignment is the best translation, rotation/reflection and uniform scale (least squares,
+    ``scipy.linalg.orthogonal_procrustes``). Returns (per-point float64 N, median), each distance
+    divided by the reference's RMS distance from its centroid.
+    """
+    from scipy.linalg import orthogonal_procrustes
+
+    A = np.asarray(reference, dtype=np.float64)
+    B = np.asarray(other, dtype=np.float64)
+    if A.ndim != 2 or A.shape != B.shape or len(A) < 2:
+        raise DataError("the two maps must place the same points (at least 2) in the same number of dimensions.")
+    if not (np.isfinite(A).all() and np.isfinite(B).all()):
+        raise DataError("some coordinates are not finite numbers; the maps cannot be compared.")
+    A0 = A - A.mean(axis=0)
+    B0 = B - B.mean(axis=0)
+    rms = float(np.sqrt(np.mean(np.einsum("ij,ij->i", A0, A0))))
+    if rms == 0:
+        raise DataError("the reference map puts every point at one spot; there is nothing to compare against.")
+    bss = float(np.einsum("ij,ij->", B0, B0))
+    if bss == 0:
+        aligned = np.zeros_like(A0)
+    else:
+        R, singular_sum = orthogonal_procrustes(B0, A0)
+        aligned = (singular_sum / bss) * (B0 @ R)
+    per_point = np.sqrt(np.einsum("ij,ij->i", aligned - A0, aligned - A0)) / rms
+    return per_point, float(np.median(per_point))
+
+
+def far_on_map(coords, anchor: int, neighbor_indices, k: int) -> list[int]:
+    """Those of ``anchor``'s original neighbours whose rank by map distance from it is beyond ``k``.
+
+    Ranks count all other points of ``coords`` (1 = nearest, ties to the lower index); the
+    neighbours come back in the order given.
+    """
+    C = np.asarray(coords, dtype=np.float64)
+    n = len(C)
+    anchor = int(anchor)
+    if not 0 <= anchor < n:
+        raise DataError(f"point {anchor} does not exist; the map has points 0 to {n - 1}.")
+    nb = np.asarray(neighbor_indices, dtype=np.int64).reshape(-1)
+    if nb.size == 0:
+        return []
+    if nb.min() < 0 or nb.max() >= n:
+        raise DataError("some neighbours name points that do not exist on this map.")
+    d = np.square(C - C[anchor]).sum(axis=1)
+    d[anchor] = np.inf
+    ranks = np.empty(len(nb), dtype=np.int64)
+    ids = np.arange(n)
+    for t, j in enumerate(nb):
+        ranks[t] = 1 + int(np.count_nonzero((d < d[j]) | ((d == d[j]) & (ids < j))))
+    return [int(j) for j, r in zip(nb, ranks) if r > k]
