@@ -17,7 +17,7 @@ from numba import njit, prange
 from .errors import Cancelled, DataError
 from .knn import METRICS, map_neighbors_of, neighbors_of
 
-RANK_BLOCK_BYTES = 256 << 20    # float64 distances from a block of rows to all points, held at once
+RANK_BLOCK_BYTES = 256 << 20    # float64 products from a block of rows to all points, held at once
 
 
 def trustworthiness_continuity(X, coords, k: int = 10, metric: str = "euclidean", *, exact_max: int = 20_000,
@@ -89,90 +89,93 @@ def _penalties(ranks, k):
 def _original_ranks(X, rows, targets, metric, stop):
     """Rank (1 = nearest) of each ``targets[r]`` among all points by distance from ``rows[r]`` in X."""
     n, d = X.shape
+    U = np.asarray(X, dtype=np.float64)
     if metric == "cosine":
-        V = np.asarray(X, dtype=np.float64)
-        norms = np.sqrt(np.einsum("ij,ij->i", V, V))
-        U = np.divide(V, norms[:, None], out=np.zeros_like(V), where=norms[:, None] > 0)   # zero rows stay zero
-        sq = None
-    else:
-        U = np.asarray(X, dtype=np.float64)
-        sq = np.einsum("ij,ij->i", U, U)
+        norms = np.sqrt(np.einsum("ij,ij->i", U, U))
+        U = np.divide(U, norms[:, None], out=np.zeros_like(U), where=norms[:, None] > 0)   # zero rows stay zero
+    sq = np.einsum("ij,ij->i", U, U)
     step = max(1, RANK_BLOCK_BYTES // (8 * n))
     ranks = np.empty(targets.shape, dtype=np.int64)
     for s in range(0, len(rows), step):
         if stop():
             raise Cancelled()
         part = rows[s:s + step]
-        prod = U[part] @ U.T
-        if metric == "cosine":
-            D = 1.0 - prod           # a zero row: 1 − 0 = 1 from everything, as the neighbours have it
+        # cosine: 1 − u·v (a zero row is 1 from everything, as the neighbours have it); else |x|² + |y|² − 2x·y
+        if d <= 16:   # few dimensions: products on the fly, no block of them in memory
+            _rank_direct(U, sq, part, targets[s:s + step], metric == "cosine", ranks[s:s + step])
         else:
-            D = sq[part, None] + sq[None, :] - 2.0 * prod
-        _rank_rows(D, part, targets[s:s + step], ranks[s:s + step])
+            _rank_products(U[part] @ U.T, sq, part, targets[s:s + step], metric == "cosine", ranks[s:s + step])
     return ranks
 
 
 def _map_ranks(C, rows, targets, stop):
     """Rank of each ``targets[r]`` among all points by map distance from ``rows[r]``."""
-    n = len(C)
-    step = max(1, RANK_BLOCK_BYTES // (8 * n))
     ranks = np.empty(targets.shape, dtype=np.int64)
-    for s in range(0, len(rows), step):
+    for s in range(0, len(rows), 1024):
         if stop():
             raise Cancelled()
-        part = rows[s:s + step]
-        D = np.square(C[part][:, None, :] - C[None, :, :]).sum(axis=-1)
-        _rank_rows(D, part, targets[s:s + step], ranks[s:s + step])
+        _rank_map(C, rows[s:s + 1024], targets[s:s + 1024], ranks[s:s + 1024])
     return ranks
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _rank_rows(D, rows, targets, out):
-    """out[r, t] = 1 + #{l ≠ rows[r] : (D[r, l], l) < (D[r, j], j)} for j = targets[r, t]."""
-    k = targets.shape[1]
-    for r in prange(D.shape[0]):
+def _rank_products(prod, sq, rows, targets, cosine, out):
+    for r in prange(prod.shape[0]):
         i = rows[r]
-        order = np.argsort(targets[r])      # sort targets by (value, index)
-        tv = np.empty(k)
-        ti = np.empty(k, dtype=np.int64)
-        for t in range(k):
-            ti[t] = targets[r, order[t]]
-            tv[t] = D[r, ti[t]]
-        for a in range(1, k):               # insertion sort by value (stable: index order kept on ties)
-            v, j = tv[a], ti[a]
-            b = a
-            while b > 0 and tv[b - 1] > v:
-                tv[b] = tv[b - 1]
-                ti[b] = ti[b - 1]
-                b -= 1
-            tv[b] = v
-            ti[b] = j
-        hist = np.zeros(k + 1, dtype=np.int64)
-        vmax = tv[k - 1]
-        jmax = ti[k - 1]
-        for l in range(D.shape[1]):
-            if l == i:
-                continue
-            v = D[r, l]
-            if v > vmax or (v == vmax and l >= jmax):
-                continue                    # after every target: counts for none
-            # p = number of targets at or before (v, l)
-            lo, hi = 0, k
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if tv[mid] < v or (tv[mid] == v and ti[mid] <= l):
-                    lo = mid + 1
-                else:
-                    hi = mid
-            hist[lo] += 1
-        acc = 0
-        for t in range(k):
-            acc += hist[t]
-            # the target at sorted place t is after every l counted in hist[0..t]
-            for u in range(k):
-                if targets[r, u] == ti[t]:
-                    out[r, u] = 1 + acc
-                    break
+        vals = np.empty(prod.shape[1])
+        for l in range(prod.shape[1]):
+            vals[l] = 1.0 - prod[r, l] if cosine else sq[i] + sq[l] - 2.0 * prod[r, l]
+        _rank_in_row(vals, i, targets[r], out[r])
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _rank_direct(U, sq, rows, targets, cosine, out):
+    n, d = U.shape
+    for r in prange(len(rows)):
+        i = rows[r]
+        vals = np.empty(n)
+        for l in range(n):
+            p = 0.0
+            for j in range(d):
+                p += U[i, j] * U[l, j]
+            vals[l] = 1.0 - p if cosine else sq[i] + sq[l] - 2.0 * p
+        _rank_in_row(vals, i, targets[r], out[r])
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _rank_map(C, rows, targets, out):
+    n, d = C.shape
+    for r in prange(len(rows)):
+        i = rows[r]
+        vals = np.empty(n)
+        for l in range(n):
+            s = 0.0
+            for j in range(d):
+                t = C[i, j] - C[l, j]
+                s += t * t
+            vals[l] = s
+        _rank_in_row(vals, i, targets[r], out[r])
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _rank_in_row(vals, i, targets, out):
+    """out[t] = 1 + #{l ≠ i : (vals[l], l) < (vals[j], j)} for j = targets[t] (ties to the lower index).
+
+    One branch-free counting pass per target (k passes of N compares vectorise far better than one
+    pass with a search per point).
+    """
+    vals[i] = np.inf                        # the point itself is nobody's neighbour
+    n = len(vals)
+    for t in range(len(targets)):
+        j = targets[t]
+        v = vals[j]
+        below = 0
+        for l in range(n):
+            below += vals[l] < v
+        tied = 0
+        for l in range(j):
+            tied += vals[l] == v
+        out[t] = 1 + below + tied
 
 
 def neighbourhood_preservation(original_indices, map_indices) -> np.ndarray:

@@ -22,6 +22,7 @@ BLOCK_BYTES = 512 << 20      # float32 distances held at once, per block of quer
 QUERY_ROWS = 1024            # queries per block; a cancel is noticed between blocks
 GROUP_ROWS = 1024            # points per group of candidates, when the rows are grouped
 PRUNE_MIN_POINTS = 8192      # fewer points than this: a plain blocked scan
+TREE_MAX_DIMS = 8             # up to this many dimensions a k-d tree (euclidean)
 PRUNE_DIMS = 32              # principal directions of the lower bound
 PRUNE_SAMPLE = 10_000        # rows the principal directions are estimated from (any orthonormal ones are valid)
 U32 = 2.0 ** -24             # float32 unit roundoff
@@ -46,6 +47,13 @@ def neighbors_of(X, rows, k, metric="euclidean", on_progress=None, should_stop=N
     rows = np.asarray(rows, dtype=np.int64)
     if metric == "cosine":
         return _cosine(X, rows, k, progress, stop)
+    if X.shape[1] <= TREE_MAX_DIMS:
+        # few dimensions: a k-d tree finds the candidates far faster than any scan
+        if stop():
+            raise Cancelled()
+        idx, dist = map_neighbors_of(X, rows, k)
+        progress(len(rows), len(rows))
+        return idx, dist
     return Space(X, metric, stop).neighbors(rows, k, progress)
 
 

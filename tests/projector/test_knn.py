@@ -14,7 +14,7 @@ def brute(X, k, metric="euclidean"):
     X = np.asarray(X, dtype=np.float64)
     n = len(X)
     if metric == "euclidean":
-        D = np.sqrt(np.square(X[:, None, :] - X[None, :, :]).sum(-1))
+        D = np.vstack([np.sqrt(np.square(X[s:s + 64, None, :] - X[None, :, :]).sum(-1)) for s in range(0, n, 64)])
     else:
         norms = np.sqrt(np.square(X).sum(1))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -136,12 +136,13 @@ def test_non_finite_values_are_refused_with_a_sentence():
 
 def test_cancel_and_progress(monkeypatch):
     monkeypatch.setattr(knn, "QUERY_ROWS", 50)
-    X = np.random.default_rng(1).normal(size=(300, 4))
+    X = np.random.default_rng(1).normal(size=(300, 12))
     calls = []
     knn.all_neighbors(X, 3, on_progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (300, 300) and len(calls) >= 6
-    with pytest.raises(Cancelled):
-        knn.all_neighbors(X, 3, should_stop=lambda: True)
+    for points in (X, X[:, :3]):     # the scan, and the k-d tree of few dimensions
+        with pytest.raises(Cancelled):
+            knn.all_neighbors(points, 3, should_stop=lambda: True)
 
 
 @settings(max_examples=40, deadline=None)
