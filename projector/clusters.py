@@ -11,6 +11,8 @@ from numba import njit, prange
 from .errors import Cancelled, DataError
 
 SKLEARN_HDBSCAN_MAX = 5_000   # up to this many points scikit-learn's HDBSCAN itself (its MST is O(N²))
+MST_GROUP_ROWS = 256         # points per group of the spanning-tree search (at least) …
+MST_GROUPS = 128             # … and at most this many groups (each costs a bound per query)
 NAME_TERMS = 3
 WORD = re.compile(r"\w+")
 WORDS_SHARE = 0.25            # a column is read word by word when this share of its values hold several words
@@ -82,7 +84,8 @@ def mst_edges(P, ms: int, stop=lambda: False):
     X = np.asarray(P, dtype=np.float64)
     n = len(X)
     K = min(n - 1, ms + 5)              # a few beyond the core distance: most points need no search
-    space = Space(X, "euclidean", stop)
+    # small groups: in few dimensions their products are cheap, and tighter bounds prune more
+    space = Space(X, "euclidean", stop, group_rows=max(MST_GROUP_ROWS, n // MST_GROUPS))
     ids = space.ids
     nb_ids, nb_d = space.neighbors(ids, K)              # in position order
     nb = space.inverse[nb_ids]

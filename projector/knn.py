@@ -161,7 +161,7 @@ class Space:
     Positions (0…len−1) index the working copy in group order; ``ids[pos]`` is the row of ``X``.
     """
 
-    def __init__(self, X, metric: str, stop=lambda: False, rows=None):
+    def __init__(self, X, metric: str, stop=lambda: False, rows=None, group_rows=None):
         self.X, self.metric, self.stop = X, metric, stop
         ids = np.arange(len(X)) if rows is None else np.asarray(rows, dtype=np.int64)
         n, d = len(ids), X.shape[1]
@@ -194,7 +194,7 @@ class Space:
         if n >= PRUNE_MIN_POINTS and d > 1:
             if stop():
                 raise Cancelled()
-            groups, Z, V = _partition(W, stop)
+            groups, Z, V = _partition(W, stop, group_rows or GROUP_ROWS)
         if groups is not None:
             order = np.argsort(groups, kind="stable")
             W = W[order]
@@ -250,6 +250,7 @@ class Space:
         self.group_of = np.repeat(np.arange(G), np.diff(self.starts))
         diff = self.centre[None, :, :] - self.centre[:, None, :]            # [g, h] = c_h − c_g
         length = np.sqrt(np.einsum("ghm,ghm->gh", diff, diff))
+        self.axis_len = length
         self.axis = np.divide(diff, length[:, :, None], out=np.zeros_like(diff), where=length[:, :, None] > 0)
         self.axis_lo = np.empty((G, G))
         self.axis_hi = np.empty((G, G))
@@ -262,23 +263,12 @@ class Space:
 
     def lower_bounds(self, pos):
         """Squared lower bounds (chunk × groups) on the exact scaled distance from each position to any group member."""
-        zq = self.Z[pos]
-        zsq = np.einsum("ij,ij->i", zq, zq)
-        d2 = zsq[:, None] + self.csq[None, :] - 2.0 * (zq @ self.centre.T)
-        d2 -= 1e-10 * (zsq[:, None] + self.csq[None, :]) + 1e-300
-        proj = np.maximum(np.sqrt(np.maximum(d2, 0.0)) - self.radius[None, :], 0.0)
-        g = self.group_of[pos]
-        along = np.empty_like(d2)
-        for grp in np.unique(g):        # queries come in position order: few groups per block
-            sel = g == grp
-            along[sel] = zq[sel] @ self.axis[grp].T
-        slack = 1e-10 * (self.znorm[pos, None] + np.sqrt(self.csq)[None, :] + self.radius[None, :])
-        side = np.maximum(self.axis_lo[g] - along, along - self.axis_hi[g]) - slack
-        proj = np.maximum(proj, side)
-        gap = np.maximum(0.0, np.maximum(self.g_rlo[None, :] - self.r_hi[pos, None],
-                                         self.r_lo[pos, None] - self.g_rhi[None, :]))
-        lb = np.sqrt(proj * proj + gap * gap) * (1 - 1e-10) - self.err[pos, None] - self.g_err[None, :]
-        return np.square(np.maximum(lb, 0.0))
+        pos = np.asarray(pos, dtype=np.int64)
+        zc = self.Z[pos] @ self.centre.T
+        out = np.empty_like(zc)
+        _lower_bounds(zc, pos, self.group_of, self.znorm, self.csq, self.radius, self.axis_len, self.axis_lo,
+                      self.axis_hi, self.r_lo, self.r_hi, self.g_rlo, self.g_rhi, self.err, self.g_err, out)
+        return out
 
     def neighbors(self, rows, k, progress=lambda done, total: None):
         """Exact k nearest (row ids of X, float64 distances) of the given rows of X, in the order given."""
@@ -368,7 +358,7 @@ class Space:
         return d / self.scale if self.metric == "euclidean" else d
 
 
-def _partition(W, stop):
+def _partition(W, stop, group_rows):
     """Group labels (k-means on the top principal directions), the projections (float64) and the directions."""
     import faiss
     from scipy.linalg import eigh
@@ -386,7 +376,7 @@ def _partition(W, stop):
         Z[s:s + 16_384] = W[s:s + 16_384].astype(np.float64) @ V
     if stop():
         raise Cancelled()
-    groups = max(1, n // GROUP_ROWS)
+    groups = max(1, n // group_rows)
     Zk = np.ascontiguousarray(Z[:, :min(m, 16)], dtype=np.float32)
     km = faiss.Kmeans(Zk.shape[1], groups, niter=15, seed=0, verbose=False)
     km.train(Zk)
@@ -408,6 +398,39 @@ def _norms(X, scale, out):
             v = np.float64(X[i, j]) * scale
             s += v * v
         out[i] = np.sqrt(s)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _lower_bounds(zc, pos, group_of, znorm, csq, radius, axis_len, axis_lo, axis_hi, r_lo, r_hi, g_rlo, g_rhi,
+                  err, g_err, out):
+    """out[r, h]: a squared lower bound on the distance from the point at ``pos[r]`` to any member of group h.
+
+    In the projection: the larger of (distance to h's centre − h's radius) and the gap along the line
+    from the point's own group centre to h's; then the gap between residual norms; then float32's
+    error of the working rows taken off. ``zc`` holds z·c_h. All slacks are far above float64 rounding.
+    """
+    G = zc.shape[1]
+    for r in prange(zc.shape[0]):
+        p = pos[r]
+        g = group_of[p]
+        zn = znorm[p]
+        zsq = zn * zn
+        own = zc[r, g]
+        for h in range(G):
+            cn = np.sqrt(csq[h])
+            d2 = zsq + csq[h] - 2.0 * zc[r, h]
+            d2 -= 1e-10 * (zsq + csq[h]) + 1e-300
+            proj = max(np.sqrt(max(d2, 0.0)) - radius[h], 0.0)
+            length = axis_len[g, h]
+            if length > 0:
+                along = (zc[r, h] - own) / length
+                slack = 1e-9 * (zn + cn + radius[h]) * (1.0 + cn / length)
+                side = max(axis_lo[g, h] - along, along - axis_hi[g, h]) - slack
+                proj = max(proj, side)
+            gap = max(0.0, max(g_rlo[h] - r_hi[p], r_lo[p] - g_rhi[h]))
+            lb = np.sqrt(proj * proj + gap * gap) * (1 - 1e-10) - err[p] - g_err[h]
+            lb = max(lb, 0.0)
+            out[r, h] = lb * lb
 
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=True)
