@@ -1,2 +1,3 @@
 """Import every callback module, so each registers its callbacks with Dash's global registry."""
-from . import bookmarks, data, exports, inspector, jobs, plot, projection, sprites, tags, view  # noqa: F401
+from . import (analysis, bookmarks, data, exports, inspector, jobs, plot, projection, sprites,  # noqa: F401
+               tags, view)

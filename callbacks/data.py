@@ -102,7 +102,8 @@ SET_UP = dict(
     colour_message=Output(ids.COLOR_MESSAGE, "children"),
     label_options=Output(ids.LABEL_BY, "options"), label=Output(ids.LABEL_BY, "value"),
     spherize=Output(ids.SPHERIZE, "value"), images_options=Output(ids.IMAGES, "options"),
-    images=Output(ids.IMAGES, "value"), info=Output(ids.DATASET_INFO, "children"),
+    images=Output(ids.IMAGES, "value"), density=Output(ids.DENSITY, "value"),
+    info=Output(ids.DATASET_INFO, "children"),
     message=Output(ids.DATA_MESSAGE, "children"), message_kind=Output(ids.DATA_MESSAGE, "className"),
     upload_open=Output(ids.UPLOAD_BOX, "open"),
 )
@@ -116,7 +117,8 @@ def set_up(setup):
     dataset_id = (setup or {}).get("dataset")
     if not dataset_id:
         return {**out, "colour_options": [], "colour": None, "label_options": [], "label": None, "spherize": [],
-                "images_options": images_options(False), "images": [], "info": "", "upload_open": True}
+                "images_options": images_options(False), "images": [], "density": [], "info": "",
+                "upload_open": True}
     ds = services.store().get(dataset_id)
     options, unusable = colour_choices(ds)
     columns = {o["value"] for o in options}
@@ -129,15 +131,17 @@ def set_up(setup):
         colour = colour if colour in columns and colour not in unusable else None
         label = state.get("label_by") if state.get("label_by") in columns else ds.default_column()
         spherize, images = bool(state.get("spherize")), bool(state.get("images")) and ds.sprite is not None
+        density = bool(state.get("density"))
     else:
         colour, label = default_colour_column(ds, unusable), ds.default_column()
-        spherize, images = ds.dim >= SPHERIZE_MIN_DIM, False
+        spherize, images, density = ds.dim >= SPHERIZE_MIN_DIM, False, False
     info = f"{ds.num_points:,} points × {ds.dim} dimensions; {len(ds.metadata.columns)} metadata columns."
     if ds.warnings:
         info = [info, *[html.Div(sentence(w), className="warn-line") for w in ds.warnings]]
     return {**out, "colour_options": options, "colour": colour, "label_options": column_options(ds), "label": label,
             "spherize": ["on"] if spherize else [], "images_options": images_options(ds.sprite is not None),
-            "images": ["on"] if images else [], "info": info, "upload_open": no_update}
+            "images": ["on"] if images else [], "density": ["on"] if density else [], "info": info,
+            "upload_open": no_update}
 
 
 def images_options(enabled: bool) -> list[dict]:
@@ -147,12 +151,13 @@ def images_options(enabled: bool) -> list[dict]:
 # The panel's part of the view record: what its controls say.
 PART = dict(dataset=Input(ids.DATASET, "value"), colour=Input(ids.COLOR_BY, "value"),
             label=Input(ids.LABEL_BY, "value"), spherize=Input(ids.SPHERIZE, "value"),
-            images=Input(ids.IMAGES, "value"))
+            images=Input(ids.IMAGES, "value"), density=Input(ids.DENSITY, "value"))
 
 
-def part(dataset, colour, label, spherize, images) -> dict:
+def part(dataset, colour, label, spherize, images, density) -> dict:
     return {"dataset": dataset if isinstance(dataset, str) else None, "colour_by": colour or None,
-            "label_by": label or None, "spherize": bool(spherize), "images": bool(images)}
+            "label_by": label or None, "spherize": bool(spherize), "images": bool(images),
+            "density": bool(density)}
 
 
 # ---------------------------------------------------------------- uploads and Load

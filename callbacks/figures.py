@@ -9,6 +9,7 @@ import base64
 import numpy as np
 import pandas as pd
 
+from projector.analyses import CLUSTER_PREFIX, NOISE
 from projector.formats import column_as_text
 
 MAX_CATEGORIES = 20          # colours in the categorical palette; rarer values share "other"
@@ -17,6 +18,7 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#f7b6d2", "#dbdb8d", "#9edae5", "#393b79"]
 OTHER_COLOUR = "#c8c8c8"
 MISSING_COLOUR = "#eeeeee"
+NOISE_COLOUR = "#b0bec5"
 PLAIN_COLOUR = "#1f77b4"
 GRADIENT = "Viridis"
 
@@ -99,6 +101,8 @@ def colour_scheme(frame: pd.DataFrame, column: str | None, rows: np.ndarray | No
         full = full.reindex(sorted(full.index, key=float))
     keep = list(full.index[:MAX_CATEGORIES]) if len(full) <= MAX_CATEGORIES else list(full.index[:MAX_CATEGORIES - 1])
     colours = [PALETTE[i % len(PALETTE)] for i in range(len(keep))]
+    if is_cluster_column(column) and NOISE in keep:   # a cluster analysis's noise is context, not a cluster
+        colours[keep.index(NOISE)] = NOISE_COLOUR
     lookup = {v: i for i, v in enumerate(keep)}
     other_code, missing_code = len(keep), len(keep) + 1
     codes = np.fromiter((lookup.get(t, other_code if t else missing_code) for t in texts), dtype=np.float32,
@@ -238,3 +242,66 @@ def aim_camera(layout, camera: dict, dims: int) -> bool:
         layout["scene"]["camera"] = camera["scene"]
         return True
     return False
+
+
+# ---------------------------------------------------------------- overlays: density contours, cluster names
+
+OVERLAY_TRACES = 2            # a 2D figure's traces 2 (density contours) and 3 (cluster names)
+NAMES_MAX = 40                # cluster names written on the map (the largest clusters); the panel lists all
+NAME_CHARS = 36
+
+
+def density_values(coords: np.ndarray | None) -> dict:
+    """Trace-2 values: contours of a Gaussian density over the drawn 2D points (none: an empty trace)."""
+    if coords is None or len(coords) < 3 or coords.shape[1] != 2:
+        return {"x": [], "y": [], "z": [], "visible": False}
+    from projector.density import density_grid
+
+    grid = density_grid(np.asarray(coords, dtype=np.float64))
+    z = np.asarray(grid["z"], dtype=np.float64)
+    return {"x": typed(grid["x"]), "y": typed(grid["y"]), "z": {**typed(z / max(z.max(), 1e-300)), "shape": f"{z.shape[0]}, {z.shape[1]}"},
+            "visible": True}
+
+
+def density_trace() -> dict:
+    """An (empty) density-contour trace: filled light bands under the points, never hovered or clicked."""
+    return {"type": "contour", "x": [], "y": [], "z": [], "visible": False, "showscale": False,
+            "hoverinfo": "skip", "ncontours": 9, "zmin": 0.02, "zmax": 1.0,
+            "contours": {"coloring": "fill", "showlines": True},
+            "line": {"width": 0.6, "color": "rgba(69, 90, 100, 0.55)"},
+            "colorscale": [[0, "rgba(255,255,255,0)"], [0.15, "rgba(207,216,220,0.25)"], [1, "rgba(84,110,122,0.55)"]]}
+
+
+def is_cluster_column(column) -> bool:
+    return isinstance(column, str) and column.startswith(CLUSTER_PREFIX)
+
+
+def names_values(frame: pd.DataFrame, column: str | None, coords: np.ndarray, rows: np.ndarray | None) -> dict:
+    """Trace-3 values: each cluster's name at the median of its drawn points (the largest NAMES_MAX)."""
+    empty = {"x": [], "y": [], "text": [], "customdata": [], "hovertext": []}
+    if coords.shape[1] != 2 or not is_cluster_column(column) or column not in frame.columns:
+        return empty
+    texts = np.asarray(column_as_text(frame[column]), dtype=object)
+    texts = texts if rows is None else texts[rows]
+    table = pd.DataFrame({"v": texts, "x": coords[:, 0], "y": coords[:, 1]})
+    table = table[(table["v"] != "") & (table["v"] != NOISE)]
+    if table.empty:
+        return empty
+    groups = table.groupby("v", sort=False)
+    sizes = groups.size().sort_values(ascending=False, kind="stable")[:NAMES_MAX]
+    centres = groups[["x", "y"]].median().loc[sizes.index]
+
+    def short(value: str) -> str:
+        name = value.split(": ", 1)[-1]
+        return name if len(name) <= NAME_CHARS else name[:NAME_CHARS - 1] + "…"
+    return {"x": typed(centres["x"].to_numpy()), "y": typed(centres["y"].to_numpy()),
+            "text": [short(v) for v in sizes.index], "customdata": [str(v) for v in sizes.index],
+            "hovertext": [f"{v} ({n:,} points) — click to select" for v, n in sizes.items()]}
+
+
+def names_trace() -> dict:
+    """An (empty) trace of cluster names: a small marker under each name, so a click on it selects the cluster."""
+    return {"type": "scatter", "mode": "markers+text", "x": [], "y": [], "text": [], "customdata": [],
+            "hovertext": [], "hovertemplate": "%{hovertext}<extra></extra>", "textposition": "middle center",
+            "textfont": {"size": 12, "color": "#102027", "weight": 600, "shadow": "1px 1px 2px #ffffff, -1px -1px 2px #ffffff"},
+            "marker": {"size": 14, "color": "rgba(255,255,255,0.01)", "line": {"width": 0}}}

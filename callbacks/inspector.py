@@ -13,8 +13,8 @@ from . import services
 from .data import column_options, kept_state, panel_message
 from .figures import hover_texts
 from .sprites import thumbnail_url
-from .views import (ERROR, OK, SILENT, empty_selection, event_points, keep_points, say, selected_points,
-                    selection_of, selection_points, view_points, visible_neighbors)
+from .views import (ERROR, OK, SILENT, empty_selection, event_points, keep_points, rows_in_view, same_points, say,
+                    selected_points, selection_of, selection_points, view_points, visible_neighbors)
 
 LIST_LIMIT = 100  # rows listed for a search; every match is still selected and highlighted
 
@@ -225,17 +225,18 @@ def clear(_, view):
 
 # ---------------------------------------------------------------- the card and the lists
 
-def _row(index: int, label: str, distance: float | None, scale: float, thumb: str | None = None):
+def _row(index: int, label: str, distance: float | None, scale: float, thumb: str | None = None, far: bool = False):
     bar = html.Div(html.Div(style={"width": f"{max(4, 100 * (1 - distance / scale)):.0f}%"}), className="bar") \
         if distance is not None else html.Span()
     image = [html.Img(src=thumb, className="thumb", alt="")] if thumb else []
     return html.Div([*image, html.Span(label, className="point-label", title=label), bar,
                      html.Span(f"{distance:.3f}" if distance is not None else f"#{index}", className="distance")],
-                    id=ids.list_row(int(index)), className="point-row with-thumb" if thumb else "point-row",
-                    n_clicks=0)
+                    id=ids.list_row(int(index)), n_clicks=0,
+                    className=("point-row with-thumb" if thumb else "point-row") + (" far" if far else ""),
+                    title="near in the original space, far from it on this map" if far else None)
 
 
-def listed(view: dict | None) -> str:
+def listed(view: dict | None, shown: dict | None = None) -> str:
     """What the card and the lists show: they are drawn again only when it changes."""
     import json
 
@@ -243,21 +244,46 @@ def listed(view: dict | None) -> str:
     sel = selection_of(view)
     return json.dumps([view.get("dataset"), view.get("version"), view.get("label_by"),
                        (view.get("neighbours") or {}).get("metric"), sel.get("anchor"), sel.get("neighbors"),
-                       (sel.get("points") or {}).get("id"), sel.get("filter")])
+                       (sel.get("points") or {}).get("id"), sel.get("filter"),
+                       (shown or {}).get("key") if same_points(shown, view) else None,
+                       ((shown or {}).get("params") or {}).get("components")])
 
 
 @callback(Output(ids.POINT_CARD, "children"), Output(ids.NEIGHBOR_LIST, "children"),
           Output(ids.RESULT_LIST, "children"), Output(ids.INSPECTOR_LISTED, "data"), Input(ids.VIEW, "data"),
-          State(ids.INSPECTOR_LISTED, "data"), prevent_initial_call=True)
-def render_inspector(view, before):
-    """The clicked point's card (every metadata column), its neighbours and the selected points."""
-    now = listed(view)
+          Input(ids.SHOWN, "data"), State(ids.INSPECTOR_LISTED, "data"), prevent_initial_call=True)
+def render_inspector(view, shown, before):
+    """The clicked point's card (every metadata column), its neighbours — marked where the map on screen puts
+    them far from it — and the selected points."""
+    now = listed(view, shown)
     if now == before:
         return no_update, no_update, no_update, no_update
-    return (*inspector_lists(view), now)
+    return (*inspector_lists(view, shown), now)
 
 
-def inspector_lists(view: dict | None):
+def far_on_this_map(view: dict, shown: dict | None, anchor: int, neighbors: list) -> set[int]:
+    """The anchor's neighbours that the projection on screen does not put among its k nearest (k = how many
+    neighbours are found); nothing when no projection of these points is drawn."""
+    from projector.faithfulness import far_on_map
+
+    from .plot import coordinates
+
+    if not neighbors or not same_points(shown, view) or shown.get("method") == "given":
+        return set()
+    try:
+        coords = coordinates("shown", shown)
+    except projector.DataError:
+        return set()
+    points = view_points(view)
+    wanted = np.asarray([anchor] + [int(i) for i, _ in neighbors], dtype=np.int64)
+    pos, found = rows_in_view(points, wanted)
+    if not found[0] or len(coords) != len(points):
+        return set()
+    far = far_on_map(np.asarray(coords, dtype=np.float64), int(pos[0]), pos[1:].tolist(), len(neighbors))
+    return {int(points[p]) for p in far}
+
+
+def inspector_lists(view: dict | None, shown: dict | None = None):
     if not view or not view.get("dataset"):
         return None, None, None
     selection = selection_of(view)
@@ -275,10 +301,14 @@ def inspector_lists(view: dict | None):
         card = [*image, html.H3(label(a)), html.Table(html.Tbody(rows))]
         neighbors = visible_neighbors(selection)
         scale = max([d for _, d in neighbors] + [1e-9])
+        far = far_on_this_map(view, shown, a, selection.get("neighbors") or [])
         head = f"{len(neighbors):,} nearest neighbours ({(view.get('neighbours') or {}).get('metric', 'cosine')})"
         if selection.get("filter"):
             head += f", {len(neighbors):,} of {len(selection.get('neighbors', [])):,} kept by the search"
-        nlist = [html.H3(head)] + [_row(i, label(i), d, scale, thumb(i)) for i, d in neighbors]
+        if far:
+            shown_far = sum(1 for i, _ in neighbors if i in far)
+            head += f"; {shown_far:,} of them far from it on this map"
+        nlist = [html.H3(head)] + [_row(i, label(i), d, scale, thumb(i), i in far) for i, d in neighbors]
     if selection.get("points") and not selection.get("filter"):
         pts = selection_points(selection)
         shown = pts[:LIST_LIMIT].tolist()

@@ -9,6 +9,7 @@ import sys
 
 from dash import Input, Output, callback
 
+import projector.analyses
 import projector.jobs
 from components import ids
 
@@ -37,3 +38,39 @@ def run_projection(job):
     wait_for_warm_up(job)
     return projector.jobs.run(job, job["job"], store=services.store(), cache=services.cache(),
                               registry=services.jobs())
+
+
+@callback(Output(ids.ANALYSIS_RESULT, "data"), Input(ids.ANALYSIS_JOB, "data"), background=True,
+          progress=[Output(ids.ANALYSIS_PROGRESS, "value"), Output(ids.ANALYSIS_PROGRESS, "max"),
+                    Output(ids.ANALYSIS_PROGRESS_TEXT, "children")],
+          running=[(Output(ids.ANALYSIS_RUN, "disabled"), True, False),
+                   (Output(ids.ANALYSIS_CANCEL, "disabled"), False, True)],
+          cancel=[Input(ids.ANALYSIS_CANCEL, "n_clicks")], interval=500, prevent_initial_call=True)
+def run_analysis_job(set_progress, request):
+    """Runs in its own process: an analysis of the view's points (clusters, outlier scores, trust, stability),
+    with its progress on the panel; it keeps its result as a metadata column and answers which one. Cancel
+    ends the process. Only the panel's `finished` reads ANALYSIS_RESULT."""
+    import time
+    import traceback
+
+    if not isinstance(request, dict) or not request.get("job"):
+        return None
+    last = [0.0]
+
+    def progress(done, total, text=""):
+        now = time.monotonic()
+        if now - last[0] >= 0.3 or done >= total:
+            last[0] = now
+            set_progress((str(done), str(max(total, 1)), text))
+
+    head = {"job": request["job"], "dataset": request.get("dataset"), "kind": request.get("kind")}
+    try:
+        out = projector.analyses.run_analysis(request["dataset"], request, store=services.store(),
+                                              cache=services.cache(), on_progress=progress)
+        name = services.store().get(request["dataset"]).name
+    except projector.DataError as exc:
+        return {**head, "error": str(exc)}
+    except Exception as exc:   # logged in full; the user reads one line and Run works again
+        traceback.print_exc(file=sys.stderr)
+        return {**head, "error": f"The analysis failed: {type(exc).__name__}: {exc}"}
+    return {**head, **out, "name": name}

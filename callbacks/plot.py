@@ -18,8 +18,9 @@ from components import ids
 
 from . import services
 from .data import kept_state
-from .figures import (HOVER_TEXT_MAX, aim_camera, apply, axis_names, build_figure, colour_scheme, dot_opacity,
-                      empty_figure, highlight_trace, hover_texts, typed)
+from .figures import (HOVER_TEXT_MAX, aim_camera, apply, axis_names, build_figure, colour_scheme, density_trace,
+                      density_values, dot_opacity, empty_figure, highlight_trace, hover_texts, is_cluster_column, names_trace,
+                      names_values, typed)
 from .sprites import images_for, ranges_from_relayout, thumbnail_url
 from .views import (draw_notice, event_points, highlighted, method_name, rows_in_view, same_points, selected_points,
                     selection_of, view_points)
@@ -169,6 +170,12 @@ class Canvas:
         texts = hover_texts(self.ds.metadata, self.label_column(), pts[found], int(found.sum()))
         return highlight_trace(self.coords, pos, pts[found], roles[found], texts), True
 
+    def density(self) -> dict:
+        return density_values(self.coords if self.view.get("density") else None)
+
+    def names(self) -> dict:
+        return names_values(self.ds.metadata, self.view.get("colour_by"), self.coords, self.rows)
+
     def images(self, ranges) -> tuple[list[dict], str]:
         if not self.view.get("images"):
             return [], ""
@@ -187,6 +194,9 @@ def full_draw(view: dict, kind: str, target: dict, ident: str, camera_done) -> t
     images, said = canvas.images(None) if kind == "shown" else ([], "")
     fig["layout"]["images"] = images
     fig["data"][0]["marker"]["opacity"] = dot_opacity(selected, bool(images))
+    overlays = coords.shape[1] == 2
+    if overlays:   # traces 2 and 3: density contours and cluster names (2D only)
+        fig["data"] += [{**density_trace(), **canvas.density()}, {**names_trace(), **canvas.names()}]
     camera = view.get("camera") or {}
     if kind == "shown" and camera.get("nonce") and camera.get("nonce") != camera_done and \
             camera.get("method") == target["method"] and aim_camera(fig["layout"], camera["camera"], coords.shape[1]):
@@ -196,7 +206,7 @@ def full_draw(view: dict, kind: str, target: dict, ident: str, camera_done) -> t
              "text_labels": "text" in fig["data"][0],
              "colour": view.get("colour_by"), "label": view.get("label_by"), "selection": selection_signature(view),
              "images": bool(images), "images_on": bool(view.get("images")), "camera": camera_done,
-             "dims": int(coords.shape[1])}
+             "dims": int(coords.shape[1]), "overlays": overlays, "density": bool(view.get("density"))}
     return fig, drawn, legend_items(scheme["legend"]), said
 
 
@@ -208,7 +218,11 @@ def update(view: dict, kind: str, target: dict, drawn: dict, relayout, relayout_
         label=view.get("label_by") != drawn.get("label"),
         selection=selection_signature(view) != drawn.get("selection"),
         images=bool(view.get("images")) != drawn.get("images_on") or (relayout_changed and drawn.get("images_on")),
+        density=bool(view.get("density")) != bool(drawn.get("density")),
     )
+    named = is_cluster_column(view.get("colour_by"))
+    changed_names = (changed["colour"] and (named or is_cluster_column(drawn.get("colour")))) or \
+        (changed["coords"] and named)
     camera = view.get("camera") or {}
     aim = kind == "shown" and camera.get("nonce") and camera.get("nonce") != drawn.get("camera") and \
         camera.get("method") == target["method"]
@@ -231,6 +245,12 @@ def update(view: dict, kind: str, target: dict, drawn: dict, relayout, relayout_
         if scheme["kind"] != "numeric":
             patch["data"][0]["marker"]["colorbar"] = None
         legend, drawn["colour"] = legend_items(scheme["legend"]), view.get("colour_by")
+    if drawn.get("overlays"):
+        if changed["density"] or (changed["coords"] and view.get("density")):
+            apply(patch["data"][2], canvas.density())
+        if changed_names:
+            apply(patch["data"][3], canvas.names())
+    drawn["density"] = bool(view.get("density"))
     if changed["label"] and len(canvas.points) <= HOVER_TEXT_MAX:
         texts = canvas.texts()
         patch["data"][0]["hovertext"] = texts

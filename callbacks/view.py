@@ -3,7 +3,7 @@
     {"dataset", "name", "num_points", "dim", "version", "sprite",     the data set and its metadata version
      "subset" {"id", "n"} or None, "n",                               the isolated points, how many are shown
      "spherize", "request" {"method", "dims", "params"},              the projection asked for
-     "colour_by", "label_by", "images",
+     "colour_by", "label_by", "images", "density",
      "selection", "search", "neighbours", "camera"}
 
 Each panel owns its controls and says how they map onto its part of the record (``PART`` and
@@ -43,7 +43,8 @@ def compose_view(data_part: dict, projection_part: dict, inspector_part: dict, c
             "subset": {"id": subset["id"], "n": int(subset["n"])} if subset else None,
             "n": int(subset["n"]) if subset else ds.num_points, "spherize": data_part["spherize"],
             "request": projection_part, "colour_by": data_part["colour_by"], "label_by": data_part["label_by"],
-            "images": data_part["images"] and ds.sprite is not None, "selection": selection,
+            "images": data_part["images"] and ds.sprite is not None, "density": bool(data_part.get("density")),
+            "selection": selection,
             "search": inspector_part["search"], "neighbours": inspector_part["neighbours"],
             "camera": camera if isinstance(camera, dict) else None}
 
@@ -72,7 +73,7 @@ def state_of(view: dict, camera=None, **changes) -> dict:
     raw = {"dataset": view["dataset"], "subset": view_points(view).tolist() if view.get("subset") else None,
            "spherize": bool(view.get("spherize")), "method": request.get("method"), "dims": request.get("dims"),
            "params": request.get("params") or {}, "colour_by": view.get("colour_by"), "label_by": view.get("label_by"),
-           "images": bool(view.get("images")),
+           "images": bool(view.get("images")), "density": bool(view.get("density")),
            "selection": {"anchor": selection.get("anchor"), "neighbors": selection.get("neighbors") or [],
                          "points": selection_points(selection).tolist(), "filter": bool(selection.get("filter"))},
            "search": view.get("search") or {}, "neighbours": view.get("neighbours") or {}, "camera": camera,

@@ -64,6 +64,8 @@ def data_panel(dataset_options: list[dict], dataset_value: str | None):
                           className="check inline"),
             dcc.Checklist(id=ids.IMAGES, options=[{"label": " Images instead of dots", "value": "on",
                                                    "disabled": True}], value=[], className="check inline"),
+            dcc.Checklist(id=ids.DENSITY, options=[{"label": " Density contours", "value": "on"}], value=[],
+                          className="check inline"),
         ], className="checks"),
         html.Div(id=ids.IMAGES_MESSAGE, className="hint"),
         upload_box(dataset_value is None),

@@ -150,3 +150,33 @@ def bookmark(kind: str, uid) -> dict:
     """Pattern-matching id of one control of a bookmark row: ``kind`` is one of BOOKMARK_TYPES."""
     assert kind in BOOKMARK_TYPES
     return {"type": kind, "index": uid}
+
+# analysis panel (clusters, outliers, how far to trust the map) and the map's overlays
+DENSITY = "show-density"                   # the Data panel's density-contours toggle
+ANALYSIS_TABS = "analysis-tabs"
+CLUSTER_ALGORITHM = "cluster-algorithm"
+CLUSTER_SPACE = "cluster-space"
+CLUSTER_MIN_SIZE = "cluster-min-size"
+CLUSTER_K = "cluster-k"
+CLUSTER_NAME_BY = "cluster-name-by"
+CLUSTER_LIST = "cluster-list"
+OUTLIER_METHOD = "outlier-method"
+OUTLIER_K = "outlier-k"
+OUTLIER_SPACE = "outlier-space"
+OUTLIER_TOP = "outlier-top"
+OUTLIER_SELECT = "outlier-select"
+TRUST_K = "trust-k"
+STABILITY_SEED = "stability-seed"
+ANALYSIS_RUN = "analysis-run"
+ANALYSIS_CANCEL = "analysis-cancel"
+ANALYSIS_PROGRESS = "analysis-progress"
+ANALYSIS_PROGRESS_TEXT = "analysis-progress-text"
+ANALYSIS_JOB = "analysis-job"              # the request the background analysis job gets
+ANALYSIS_RESULT = "analysis-result"        # what the job answers: the column it wrote
+ANALYSIS_SUMMARY = "analysis-summary"
+ANALYSIS_MESSAGE = "analysis-message"
+
+
+def cluster_row(index) -> dict:
+    """The ``index``-th listed cluster (largest first); a click selects its points."""
+    return {"type": "cluster-row", "index": index}

@@ -1,10 +1,11 @@
-"""The page: the header (what the plot shows), the Data and Projection panels on the left, the map in
+"""The page: the header (what the plot shows), the Data, Projection and Analysis panels on the left, the map in
 the centre, the Inspector and the Bookmarks on the right; and the stores of the one view state."""
 from __future__ import annotations
 
 from dash import dcc, html
 
 from . import ids
+from .analysis import analysis_panel
 from .bookmarks import bookmarks_panel
 from .data import data_panel
 from .inspector import inspector_panel
@@ -34,7 +35,8 @@ def page(dataset_options: list[dict], dataset_value: str | None):
         *view_stores(),
         html.Header([html.H1("Embedding Projector"), html.Div(id=ids.STATUS, className="status", role="status")]),
         html.Main([
-            html.Div([data_panel(dataset_options, dataset_value), projection_panel()], className="left"),
+            html.Div([data_panel(dataset_options, dataset_value), projection_panel(), analysis_panel()],
+                     className="left"),
             the_map(),
             html.Div([inspector_panel(), bookmarks_panel()], className="right"),
         ], className="main"),

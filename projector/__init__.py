@@ -7,6 +7,7 @@ Pure Python (numpy, pandas, scikit-learn, openTSNE, umap-learn); usable from a n
     pca = projector.project(ds, "pca", dims=3)
     projector.nearest_neighbors(ds, 0, k=10)
 """
+from .analyses import run_analysis
 from .cache import ResultCache
 from .clusters import cluster_centres, cluster_names, hdbscan_labels, kmeans_labels
 from .dataset import Dataset, Sprite, load_dataset, load_projector_config, read_sprite, spherize_vectors
@@ -24,8 +25,8 @@ __all__ = [
     "Cancelled", "DataError", "Dataset", "DatasetStore", "Projection", "ResultCache", "Sprite",
     "default_perplexity", "load_dataset", "load_projector_config", "nearest_neighbors", "project",
     "read_sprite", "search", "spherize_vectors",
-    # analysis (issue 13)
-    "all_neighbors", "cluster_centres", "cluster_names", "density_grid", "far_on_map", "hdbscan_labels",
+    # analysis: clusters, outliers, how far to trust a map, density
+    "run_analysis", "all_neighbors", "cluster_centres", "cluster_names", "density_grid", "far_on_map", "hdbscan_labels",
     "kmeans_labels", "map_neighbors", "most_unusual", "neighbourhood_preservation", "outlier_scores",
     "procrustes_displacement", "trustworthiness_continuity",
 ]

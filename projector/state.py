@@ -124,7 +124,7 @@ def clean_state(raw: dict, num_points: int, dim: int) -> dict:
         "dataset": _text(raw.get("dataset"), "", 64), "subset": subset, "spherize": bool(raw.get("spherize")),
         "method": method, "dims": int(dims), "params": params,
         "colour_by": _text(raw.get("colour_by")), "label_by": _text(raw.get("label_by")),
-        "images": bool(raw.get("images")),
+        "images": bool(raw.get("images")), "density": bool(raw.get("density")),
         "selection": {"anchor": anchor, "neighbors": neighbors,
                       "points": _ints(sel.get("points"), num_points, "selected points"),
                       "filter": bool(sel.get("filter"))},

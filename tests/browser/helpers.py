@@ -149,15 +149,15 @@ def downloaded(dash_duo, suffix, timeout=30):
 
 
 STORE_DATA = """
-const found = {};
-const walk = (node) => {
-  if (!node || typeof node !== 'object') return;
-  if (Array.isArray(node)) { node.forEach(walk); return; }
-  const props = node.props || {};
-  if (props.id && arguments[0].includes(props.id)) found[props.id] = props.data !== undefined ? props.data : props;
-  walk(props.children);
-};
-walk(window.store.getState().layout);
+const state = window.store.getState(), found = {};
+for (const id of arguments[0]) {
+  const path = state.paths.strs[id];
+  if (!path) continue;
+  let node = state.layout;
+  for (const key of path) node = node && node[key];
+  const props = (node && node.props) || {};
+  found[id] = props.data !== undefined ? props.data : null;
+}
 return JSON.stringify(found);
 """
 

@@ -56,7 +56,7 @@ def test_the_card_and_lists_follow_the_selection(data_dir, words):
     assert card[0].children == "good" and nlist[0].children == "5 nearest neighbours (euclidean)" and results is None
     many = view_of(words, PCA, selection=keep_points(empty_selection(words.id), range(60)))
     assert inspector.inspector_lists(many)[2][0].children == "60 selected"
-    assert inspector.render_inspector(many, inspector.listed(many)) == (inspector.no_update,) * 4   # not drawn twice
+    assert inspector.render_inspector(many, None, inspector.listed(many)) == (inspector.no_update,) * 4   # not drawn twice
 
 
 def test_large_views_label_hovered_points_from_the_server(data_dir, words, monkeypatch):

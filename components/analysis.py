@@ -1,0 +1,84 @@
+"""The Analysis panel: named clusters, outlier scores, how far to trust the map (neighbours kept,
+trustworthiness, continuity, stability under another seed). Each runs as a background job on the view's
+points and leaves a metadata column that colours, searches, isolates and exports like any other.
+
+Outputs it exposes: the tabs' controls, Run/Cancel/progress, the cluster list, the ANALYSIS_JOB and
+ANALYSIS_RESULT stores.
+"""
+from __future__ import annotations
+
+from dash import dcc, html
+
+from . import ids
+from .parts import field, message
+
+
+def _number(component_id, value, lo, hi):
+    return dcc.Input(id=component_id, type="number", min=lo, max=hi, step=1, value=value, className="number")
+
+
+def _clusters_tab():
+    return html.Div([
+        dcc.RadioItems(id=ids.CLUSTER_ALGORITHM, value="hdbscan", inline=True, className="check",
+                       options=[{"label": " HDBSCAN ", "value": "hdbscan"}, {"label": " k-means", "value": "kmeans"}]),
+        dcc.RadioItems(id=ids.CLUSTER_SPACE, value="vectors", inline=True, className="check",
+                       options=[{"label": " original vectors (exact PCA-50) ", "value": "vectors"},
+                                {"label": " the map on screen", "value": "map"}]),
+        html.Div([field("Min cluster size", _number(ids.CLUSTER_MIN_SIZE, 15, 2, 100_000), inline=True),
+                  field("k", _number(ids.CLUSTER_K, 10, 2, 1_000), inline=True)], className="row2"),
+        field("Name by", dcc.Dropdown(id=ids.CLUSTER_NAME_BY, placeholder="first text column"), inline=True),
+        html.Div(id=ids.CLUSTER_LIST, className="cluster-list"),
+    ])
+
+
+def _outliers_tab():
+    return html.Div([
+        dcc.RadioItems(id=ids.OUTLIER_METHOD, value="kth", inline=True, className="check",
+                       options=[{"label": " distance to k-th neighbour ", "value": "kth"},
+                                {"label": " local outlier factor", "value": "lof"}]),
+        dcc.RadioItems(id=ids.OUTLIER_SPACE, value="stored", className="check",
+                       options=[{"label": " the stored vectors, euclidean", "value": "stored"},
+                                {"label": " as the Inspector measures (spherize, metric)", "value": "view"}]),
+        html.Div("LOF compares a point's density with its neighbours': a group of more than k outliers "
+                 "looks normal to it; the k-th distance does not.", className="hint"),
+        field("Neighbours k", _number(ids.OUTLIER_K, 20, 2, 200), inline=True),
+        html.Div([html.Button("Select the", id=ids.OUTLIER_SELECT),
+                  _number(ids.OUTLIER_TOP, 100, 1, 1_000_000),
+                  html.Span(" most unusual", className="hint")], className="buttons select-top"),
+    ])
+
+
+def _trust_tab():
+    return html.Div([
+        html.Div("Measures the map on screen: trustworthiness and continuity at k, and per point the share of "
+                 "its k original neighbours that the map keeps near it (a colour column).", className="hint"),
+        field("Neighbours k", _number(ids.TRUST_K, 10, 2, 200), inline=True),
+    ])
+
+
+def _stability_tab():
+    return html.Div([
+        html.Div("Runs the t-SNE or UMAP on screen again with another seed, aligns the two maps (Procrustes) and "
+                 "colours each point by how far it moved.", className="hint"),
+        field("Seed", _number(ids.STABILITY_SEED, 1, 0, 2**31 - 1), inline=True),
+    ])
+
+
+def analysis_panel():
+    return html.Section([
+        html.H2("Analysis"),
+        dcc.Tabs(id=ids.ANALYSIS_TABS, value="clusters", children=[
+            dcc.Tab(label="Clusters", value="clusters", children=_clusters_tab()),
+            dcc.Tab(label="Outliers", value="outliers", children=_outliers_tab()),
+            dcc.Tab(label="Trust", value="faithfulness", children=_trust_tab()),
+            dcc.Tab(label="Stability", value="stability", children=_stability_tab()),
+        ], className="tabs"),
+        html.Div([html.Button("Run", id=ids.ANALYSIS_RUN, className="primary"),
+                  html.Button("Cancel", id=ids.ANALYSIS_CANCEL, disabled=True),
+                  html.Progress(id=ids.ANALYSIS_PROGRESS, value="0", max="1", className="progress")],
+                 className="buttons run-row"),
+        html.Div(id=ids.ANALYSIS_PROGRESS_TEXT, className="hint"),
+        html.Div(id=ids.ANALYSIS_SUMMARY, className="hint analysis-summary"),
+        message(ids.ANALYSIS_MESSAGE),
+        dcc.Store(id=ids.ANALYSIS_JOB), dcc.Store(id=ids.ANALYSIS_RESULT),
+    ], className="panel", id="analysis-panel")
