@@ -298,10 +298,15 @@ def cluster_names(labels, texts, top: int = NAME_TERMS) -> dict[int, dict]:
 
 
 def _text(value) -> str:
+    import pandas as pd
+
     if value is None:
         return ""
-    if isinstance(value, float) and math.isnan(value):
-        return ""
+    try:
+        if pd.isna(value):      # NaN, None, pd.NA, NaT: an empty value
+            return ""
+    except (TypeError, ValueError):
+        pass
     return str(value).strip()
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from .errors import Cancelled, DataError
-from .knn import METRICS, map_neighbors_of, neighbors_of
+from .knn import METRICS, TREE_MAX_DIMS, U32, Space, map_neighbors_of, neighbors_of
 
 RANK_BLOCK_BYTES = 256 << 20    # float64 products from a block of rows to all points, held at once
 
@@ -61,9 +61,16 @@ def trustworthiness_continuity(X, coords, k: int = 10, metric: str = "euclidean"
     if stop():
         raise Cancelled()
     progress(1, steps)
-    orig_idx, _ = neighbors_of(X, rows, k, metric, should_stop=stop)
-    progress(2, steps)
-    t_pen = _penalties(_original_ranks(X, rows, map_idx, metric, stop), k)
+    if metric == "euclidean" and X.shape[1] > TREE_MAX_DIMS:
+        # one float32 working copy (with its proven error bounds) for the neighbours and the ranks
+        space = Space(X, "euclidean", stop)
+        orig_idx, _ = space.neighbors(rows, k)
+        progress(2, steps)
+        t_pen = _penalties(_space_ranks(space, rows, map_idx, stop), k)
+    else:
+        orig_idx, _ = neighbors_of(X, rows, k, metric, should_stop=stop)
+        progress(2, steps)
+        t_pen = _penalties(_original_ranks(X, rows, map_idx, metric, stop), k)
     progress(3, steps)
     c_pen = _penalties(_map_ranks(C, rows, orig_idx, stop), k)
     progress(4, steps)
@@ -106,6 +113,73 @@ def _original_ranks(X, rows, targets, metric, stop):
         else:
             _rank_products(U[part] @ U.T, sq, part, targets[s:s + step], metric == "cosine", ranks[s:s + step])
     return ranks
+
+
+def _space_ranks(space, rows, targets, stop):
+    """Exact ranks as :func:`_original_ranks` gives them (Euclidean), from float32 products with error bounds.
+
+    A point whose float32 distance is farther from a target's than the products' error bound is
+    counted (or not) at once; the few within it are compared by their exact float64 distances.
+    """
+    n = space.n_rows
+    pos = space.inverse[rows]
+    tpos = space.inverse[targets]
+    sq, rn, err = space.sq, space.rn, space.err
+    big_sq, big_rn, big_err = sq.max(), rn.max(), err.max()
+    c = err + big_err
+    # the largest error of any pair from each row (see knn._merge)
+    emax = space.gamma * (sq + big_sq) + c * (2.0 * (rn + big_rn + c) + c) + 4e-15 * (sq + big_sq)
+    step = max(1, (256 << 20) // (4 * n))
+    ranks = np.empty(targets.shape, dtype=np.int64)
+    for s in range(0, len(rows), step):
+        if stop():
+            raise Cancelled()
+        p = pos[s:s + step]
+        prod = space.W[p] @ space.W.T
+        _rank_float32(prod, p, tpos[s:s + step], sq, emax, space.X, space.scale, space.search_scale, space.ids,
+                      ranks[s:s + step])
+    return ranks
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _exact_scaled(X, scale, a, b):
+    """√Σ(x − y)² of two rows of X times a power of two (the same sum for the same rows, every time)."""
+    s = 0.0
+    for j in range(X.shape[1]):
+        t = (np.float64(X[a, j]) - np.float64(X[b, j])) * scale
+        s += t * t
+    return np.sqrt(s)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _rank_float32(prod, pos, tpos, sq, emax, X, scale, wscale, ids, out):
+    n = prod.shape[1]
+    k = tpos.shape[1]
+    for r in prange(prod.shape[0]):
+        q = pos[r]
+        vals = np.empty(n)
+        for l in range(n):
+            vals[l] = sq[q] + sq[l] - 2.0 * np.float64(prod[r, l])
+        vals[q] = np.inf
+        e = emax[q]
+        for t in range(k):
+            j = tpos[r, t]
+            dt = _exact_scaled(X, scale, ids[q], ids[j])
+            v = (dt / scale * wscale) ** 2          # the target's exact squared distance, in the products' units
+            lo = v * (1 - 1e-9) - e
+            hi = v * (1 + 1e-9) + e
+            below = 0
+            upto = 0
+            for l in range(n):
+                below += vals[l] < lo
+                upto += vals[l] <= hi
+            if upto > below:                        # within the error bound: decide by exact distances
+                for l in range(n):
+                    if lo <= vals[l] <= hi:
+                        dl = _exact_scaled(X, scale, ids[q], ids[l])
+                        if dl < dt or (dl == dt and ids[l] < ids[j]):
+                            below += 1
+            out[r, t] = 1 + below
 
 
 def _map_ranks(C, rows, targets, stop):

@@ -19,6 +19,7 @@ from .errors import Cancelled, DataError
 
 METRICS = ("euclidean", "cosine")
 BLOCK_BYTES = 512 << 20      # float32 distances held at once, per block of queries
+MAX_BUFFER = 4096            # candidates kept per query at most; beyond, every row is scored exactly
 QUERY_ROWS = 1024            # queries per block; a cancel is noticed between blocks
 GROUP_ROWS = 1024            # points per group of candidates, when the rows are grouped
 PRUNE_MIN_POINTS = 8192      # fewer points than this: a plain blocked scan
@@ -295,7 +296,24 @@ class Space:
         idx, dist = self._finish(qpos, k, lo_d, lo_i, T, ~unsafe)
         if unsafe.any():   # more near-ties than the buffer holds: those queries again, with a larger one
             sub = np.flatnonzero(unsafe)
-            idx[sub], dist[sub] = self._block(qpos[sub], k, extra * 4)
+            if k + extra * 4 <= MAX_BUFFER:
+                idx[sub], dist[sub] = self._block(qpos[sub], k, extra * 4)
+            else:             # thousands of (near-)copies: every row scored exactly, a few queries at a time
+                idx[sub], dist[sub] = self._everything(qpos[sub], k)
+        return idx, dist
+
+    def _everything(self, qpos, k):
+        idx = np.empty((len(qpos), k), dtype=np.int64)
+        dist = np.empty((len(qpos), k))
+        step = max(1, (64 << 20) // (8 * self.n_rows))
+        everyone = np.arange(self.n_rows, dtype=np.int64)
+        for s in range(0, len(qpos), step):
+            if self.stop():
+                raise Cancelled()
+            q = qpos[s:s + step]
+            cand = np.concatenate([everyone[everyone != p] for p in q])
+            ptr = np.arange(len(q) + 1, dtype=np.int64) * (self.n_rows - 1)
+            idx[s:s + step], dist[s:s + step] = self._exact_topk(q, k, ptr, cand)
         return idx, dist
 
     def _candidates(self, qpos, k, K):

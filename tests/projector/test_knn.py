@@ -115,8 +115,10 @@ def test_grouped_search_prunes_and_stays_exact(monkeypatch, metric):
     assert_same(got, X, 12, metric)
 
 
-def test_many_duplicates_search_again_with_a_larger_buffer():
-    X = np.vstack([np.zeros((60, 3)), np.eye(3), np.ones((5, 3))])
+def test_many_duplicates_search_again_with_a_larger_buffer(monkeypatch):
+    X = np.vstack([np.zeros((60, 12)), np.eye(12), np.ones((5, 12))])
+    assert_same(knn.all_neighbors(X, 5), X, 5, exact_ties=True)
+    monkeypatch.setattr(knn, "MAX_BUFFER", 20)                # and past the largest buffer: every row scored
     assert_same(knn.all_neighbors(X, 5), X, 5, exact_ties=True)
 
 
