@@ -37,7 +37,7 @@ SIG = "_sig"
 # Records only server callbacks write (their signature is checked) and the browser's copies of the view
 # (checked; dropped when they fail, since they outlive the secret that signed them).
 SIGNED = frozenset({ids.VIEW, ids.GOTO, ids.SETUP, ids.SHOWN, ids.WATCH, ids.JOB, ids.FRAME, ids.CAMERA_TARGET,
-                    ids.GIVEN, ids.SUBSET, ids.SELECTION, ids.ANALYSIS_JOB, ids.ANALYSIS_RESULT})
+                    ids.GIVEN, ids.SUBSET, ids.SELECTION, ids.ANALYSIS_JOB, ids.ANALYSIS_RESULT, ids.TABLE_KEY})
 COPIES = frozenset({ids.SAVED_VIEW, ids.LAST_VIEW})
 
 
@@ -133,6 +133,40 @@ def _listed(v):
     return v if v is None or (isinstance(v, str) and len(v) <= 100_000) else None
 
 
+def _grid_model(v):
+    if v is None or (isinstance(v, dict) and len(json.dumps(v, allow_nan=False)) <= 64 * 2**10):
+        return v
+    raise Refused("the table's filters must be a set of column filters of at most 64 KB.")
+
+
+_SORTS = ("asc", "desc")
+
+
+def _rows_request(v):
+    """The table's request for a block of rows: where it starts and ends, its sort and its filters."""
+    if v is None:
+        return v
+    # "api" and "context" are the grid's own objects as JSON: nothing reads them
+    if not isinstance(v, dict) or not set(v) <= {"startRow", "endRow", "sortModel", "filterModel", "context", "api"}:
+        raise Refused("the table's request for rows is not one; reload the page.")
+    start, end = v.get("startRow"), v.get("endRow")
+    if type(start) is not int or type(end) is not int or not 0 <= start <= end <= 2**53 or end - start > 1_000:
+        raise Refused("the table asks for at most 1,000 rows at a time, from row 0 on.")
+    sort = v.get("sortModel") or []
+    if not isinstance(sort, list) or len(sort) > 50 or not all(
+            isinstance(s, dict) and len(s) <= 8 and isinstance(s.get("colId"), str)
+            and len(s["colId"]) <= 100 and s.get("sort") in _SORTS for s in sort):
+        raise Refused("the table sorts by at most 50 columns, each ascending or descending.")
+    _grid_model(v.get("filterModel"))
+    return v
+
+
+def _grid_rows(v):
+    if v is None or (isinstance(v, list) and len(v) <= 10_000 and all(isinstance(r, dict) for r in v)):
+        return v
+    raise Refused("select at most 10,000 rows of the table at once.")
+
+
 COLUMN = _text(1_000)
 QUERY = _text(1_000)
 CONTROLS = {
@@ -147,6 +181,10 @@ CONTROLS = {
     (ids.SPHERIZE, "value"): _checklist, (ids.IMAGES, "value"): _checklist,
     (ids.PCA_3D, "value"): _checklist, (ids.TSNE_3D, "value"): _checklist, (ids.UMAP_3D, "value"): _checklist,
     (ids.RAW_3D, "value"): _checklist,
+    (ids.TABLE_GRID, "getRowsRequest"): _rows_request, (ids.TABLE_GRID, "filterModel"): _grid_model,
+    (ids.TABLE_GRID, "selectedRows"): _grid_rows, (ids.CHART_COLUMN, "value"): COLUMN,
+    (ids.CHART, "clickData"): _json_object(2**20), (ids.CHART, "selectedData"): _json_object(2**20),
+    (ids.CHARTED, "data"): _listed,
     (ids.METRIC, "value"): _choice("cosine", "euclidean"),
     (ids.SEARCH_SCOPE, "value"): _choice("all", "neighbors", "selection"),
     (ids.TABS, "value"): _choice("pca", "tsne", "umap", "custom", "raw", "given"),

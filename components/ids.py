@@ -136,6 +136,18 @@ SHARE = "share-link"
 SHARE_URL = "share-url"
 SHARE_ID = "share-id"
 
+# table and charts (the drawer under the map)
+TABLE_DRAWER = "table-drawer"
+TABLE_TOGGLE = "table-toggle"      # opens and closes the drawer (odd clicks: open)
+TABLE_GRID = "points-table"        # AG Grid, infinite row model: rows come from the server block by block
+TABLE_MESSAGE = "table-message"
+TABLE_KEY = "table-key"            # {"dataset", "version", "subset", "within"}: the rows the table holds; a change reloads it
+TABLE_RELOADED = "table-reloaded"  # the key the grid last reloaded for (written in the browser only)
+CHART_COLUMN = "chart-column"
+CHART = "points-chart"             # histogram (numbers) or bars of the top values (text): all points and the selected ones
+CHART_MESSAGE = "chart-message"
+CHARTED = "charted"                # what the chart shows now: it is drawn again only when that changes
+
 
 LIST_ROW_TYPE = "point-row"
 BOOKMARK_TYPES = ("bookmark-restore", "bookmark-name", "bookmark-up", "bookmark-down", "bookmark-delete")

@@ -10,6 +10,7 @@ from .bookmarks import bookmarks_panel
 from .data import data_panel
 from .inspector import inspector_panel
 from .projection import projection_panel
+from .table import table_drawer
 
 
 def view_stores():
@@ -37,7 +38,7 @@ def page(dataset_options: list[dict], dataset_value: str | None):
         html.Main([
             html.Div([data_panel(dataset_options, dataset_value), projection_panel(), analysis_panel()],
                      className="left"),
-            the_map(),
+            html.Div([the_map(), table_drawer()], className="centre-column"),
             html.Div([inspector_panel(), bookmarks_panel()], className="right"),
         ], className="main"),
     ], className="app")
