@@ -100,7 +100,7 @@ def summary_text(result: dict) -> str:
         how = "exact" if s.get("exact") else (f"estimated from {s.get('rows', 0):,} random points, ± "
                                               f"{2 * max(s.get('stderr_trustworthiness', 0), s.get('stderr_continuity', 0)):.3f}")
         return (f"Trustworthiness {s.get('trustworthiness', 0):.3f}, continuity {s.get('continuity', 0):.3f} ({how}); "
-                f"on average a point keeps {100 * s.get('mean_kept', 0):.0f}% of its neighbours on this map — the map is "
+                f"on average a point keeps {100 * s.get('mean_kept', 0):.1f}% of its neighbours on this map — the map is "
                 f"coloured by “{column}” (low: the picture misleads there).")
     return (f"Median move after alignment: {s.get('median', 0):.3f} of the map's radius; the map is coloured by "
             f"“{column}” (high: placed differently by another seed).")
@@ -147,7 +147,10 @@ def cluster_list(view):
     if not view or not view.get("dataset") or not is_cluster_column(view.get("colour_by")):
         return html.Div("Run to find clusters; they become a metadata column named “clusters (…)”.", className="hint")
     values, counts = cluster_values(view)
-    return [html.Div(f"{len(values):,} clusters in “{view['colour_by']}” — click one to select it", className="hint")] + [
+    found = sum(v != NOISE for v in values)
+    noise = f" and noise ({counts[values.index(NOISE)]:,} points)" if NOISE in values else ""
+    return [html.Div(f"{found:,} clusters{noise} in “{view['colour_by']}” — click one to select it",
+                     className="hint")] + [
         html.Div([html.Span(v, className="cluster-name", title=v), html.Span(f"{n:,}", className="cluster-size")],
                  id=ids.cluster_row(i), className="cluster-row", n_clicks=0) for i, (v, n) in enumerate(zip(values, counts))]
 

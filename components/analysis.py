@@ -27,6 +27,8 @@ def _clusters_tab():
         html.Div([field("Min cluster size", _number(ids.CLUSTER_MIN_SIZE, 15, 2, 100_000), inline=True),
                   field("k", _number(ids.CLUSTER_K, 10, 2, 1_000), inline=True)], className="row2"),
         field("Name by", dcc.Dropdown(id=ids.CLUSTER_NAME_BY, placeholder="first text column"), inline=True),
+        html.Div("Text embeddings: density clusters in 50 dimensions are mostly noise; clusters of a UMAP on "
+                 "screen (the map) are what most tools show.", className="hint"),
         html.Div(id=ids.CLUSTER_LIST, className="cluster-list"),
     ])
 
@@ -42,9 +44,10 @@ def _outliers_tab():
         html.Div("LOF compares a point's density with its neighbours': a group of more than k outliers "
                  "looks normal to it; the k-th distance does not.", className="hint"),
         field("Neighbours k", _number(ids.OUTLIER_K, 20, 2, 200), inline=True),
-        html.Div([html.Button("Select the", id=ids.OUTLIER_SELECT),
-                  _number(ids.OUTLIER_TOP, 100, 1, 1_000_000),
-                  html.Span(" most unusual", className="hint")], className="buttons select-top"),
+        field("Most unusual", _number(ids.OUTLIER_TOP, 100, 1, 1_000_000), inline=True),
+        html.Div(html.Button("Select the most unusual", id=ids.OUTLIER_SELECT,
+                             title="the points on screen with the highest score of the outlier column"),
+                 className="buttons"),
     ])
 
 

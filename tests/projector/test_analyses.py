@@ -1,0 +1,65 @@
+"""run_analysis: an analysis of a view's points, cached by content, kept as a metadata column."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import projector
+from projector import DataError, DatasetStore, ResultCache
+from projector.analyses import run_analysis
+from projector.cache import subset_digest
+
+
+@pytest.fixture
+def stored(tmp_path):
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal(size=(30, 12)) + c for c in (0, 12, 24)]).astype(np.float32)
+    ds = projector.load_dataset(X, pd.DataFrame({"word": ["sun", "moon", "star"] * 30}), name="three")
+    store, cache = DatasetStore(tmp_path / "s"), ResultCache(tmp_path / "c")
+    return store, cache, store.add(ds), X
+
+
+def test_an_isolated_subset_gets_its_column_and_the_other_points_are_missing(stored):
+    store, cache, ds_id, X = stored
+    points = np.arange(0, 90, 2)
+    sid = cache.put_subset(points)
+    request = {"kind": "outliers", "subset": sid, "params": {"method": "kth", "k": 5}}
+    out = run_analysis(ds_id, request, store=store, cache=cache)
+    values = store.get(ds_id).metadata[out["column"]].to_numpy(dtype=float)
+    assert np.isnan(values[1::2]).all() and np.isfinite(values[::2]).all()
+    # the k-th distance among the subset's own points, as plain numpy computes it
+    sub = X[points].astype(np.float64)
+    d = np.sqrt(((sub[:, None] - sub[None]) ** 2).sum(-1))
+    np.testing.assert_allclose(values[::2], np.sort(d, axis=1)[:, 5], rtol=1e-5)
+    again = run_analysis(ds_id, request, store=store, cache=cache)
+    assert again["cached"] and again["version"] == out["version"]   # the same values: no new metadata version
+    assert subset_digest(points) == sid
+
+
+def test_the_maps_analyses_read_the_cached_projection_and_say_what_they_need(stored):
+    store, cache, ds_id, _ = stored
+    ds = store.get(ds_id)
+    pca = projector.project(ds, "pca", dims=2, cache=cache)
+    projection = {"key": pca.key, "method": "pca", "dims": 2, "params": pca.params}
+    out = run_analysis(ds_id, {"kind": "faithfulness", "params": {"k": 5}, "projection": projection},
+                       store=store, cache=cache)
+    assert 0.5 < out["summary"]["trustworthiness"] <= 1 and out["summary"]["exact"]
+    with pytest.raises(DataError, match="draw a projection first"):
+        run_analysis(ds_id, {"kind": "faithfulness", "params": {"k": 5}}, store=store, cache=cache)
+    with pytest.raises(DataError, match="t-SNE or UMAP"):
+        run_analysis(ds_id, {"kind": "stability", "params": {"seed": 3}, "projection": projection},
+                     store=store, cache=cache)
+    with pytest.raises(DataError, match="whole number"):
+        run_analysis(ds_id, {"kind": "outliers", "params": {"k": 0.5}}, store=store, cache=cache)
+    with pytest.raises(DataError, match="unknown analysis"):
+        run_analysis(ds_id, {"kind": "nope"}, store=store, cache=cache)
+
+
+def test_clusters_are_named_and_noise_is_its_own_value(stored):
+    store, cache, ds_id, _ = stored
+    out = run_analysis(ds_id, {"kind": "clusters", "params": {"algorithm": "hdbscan", "min_cluster_size": 10,
+                                                              "name_by": "word"}}, store=store, cache=cache)
+    listed = out["summary"]["clusters_list"]
+    assert out["summary"]["clusters"] == 3 and [c["size"] for c in listed if c["value"] != "noise"] == [30, 30, 30]
+    values = store.get(ds_id).metadata[out["column"]].astype(str)
+    assert set(values) == {c["value"] for c in listed}
+    assert all(v.split(": ")[0].isdigit() for v in values if v != "noise")
