@@ -2,6 +2,7 @@
 
     python bench/analysis.py            # full sizes (about 6 minutes)
     python bench/analysis.py --quick    # smaller sizes, for a smoke run
+    python bench/analysis.py --only knn,faithfulness   # some rows again, the others kept
 
 Prints JSON rows {"row", "ours", "peer", "unit", "target", "met", ...} and writes bench/analysis.json.
 Outlier rows: AUROC (sklearn.metrics.roc_auc_score) and how many injected points are among the top N
@@ -242,21 +243,32 @@ def sklearn_trust_memory(n):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", help="comma-separated: outliers,clusters,outlier-speed,knn,faithfulness")
     args = ap.parse_args()
+    only = set((args.only or "outliers,clusters,outlier-speed,knn,faithfulness").split(","))
     n = 20_000 if args.quick else 100_000
-    rows = bench_outliers(args.quick)
+    rows = bench_outliers(args.quick) if "outliers" in only else []
     X, _ = blobs(n, 768, seed=3)
     projector.all_neighbors(X[:2000], 5)               # numba's kernels compiled (and cached) before timing
-    Z = exact_pca(X, 50)[0]
-    rows += bench_clusters(X, Z, small=min(n, 20_000))
-    speed_rows, idx20 = bench_outlier_speed(X, small=min(n, 20_000))
-    rows += speed_rows
-    knn_rows, _ = bench_knn(X, queries=min(n, 10_000))
-    rows += knn_rows
-    C = exact_pca(X, 2)[0]                               # a map: the first two principal components
-    rows += bench_faithfulness(X, C, idx20, (2_000, 4_000, 8_000) if args.quick else (5_000, 10_000, 20_000))
+    if "clusters" in only:
+        Z = exact_pca(X, 50)[0]
+        rows += bench_clusters(X, Z, small=min(n, 20_000))
+    idx20 = None
+    if "outlier-speed" in only:
+        speed_rows, idx20 = bench_outlier_speed(X, small=min(n, 20_000))
+        rows += speed_rows
+    if "knn" in only:
+        rows += bench_knn(X, queries=min(n, 10_000))[0]
+    if "faithfulness" in only:
+        if idx20 is None:
+            idx20 = projector.all_neighbors(X, K_OUTLIERS)[0]
+        C = exact_pca(X, 2)[0]                           # a map: the first two principal components
+        rows += bench_faithfulness(X, C, idx20, (2_000, 4_000, 8_000) if args.quick else (5_000, 10_000, 20_000))
     out = ROOT / "bench" / "analysis.json"
-    out.write_text(json.dumps(rows, indent=1))
+    # A partial run (--only) updates its rows and keeps the others from earlier runs.
+    kept = json.loads(out.read_text()) if out.exists() and args.only else []
+    names = {r["row"] for r in rows}
+    out.write_text(json.dumps([r for r in kept if r["row"] not in names] + rows, indent=1))
 
 
 if __name__ == "__main__":

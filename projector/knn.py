@@ -21,6 +21,8 @@ METRICS = ("euclidean", "cosine")
 BLOCK_BYTES = 512 << 20      # float32 distances held at once, per block of queries
 MAX_BUFFER = 4096            # candidates kept per query at most; beyond, every row is scored exactly
 QUERY_ROWS = 1024            # queries per block; a cancel is noticed between blocks
+BATCH_COLUMNS = 8192         # candidates gathered into one product, at most …
+FIRST_COLUMNS = 2048         # … once this many have been scored group by group
 GROUP_ROWS = 1024            # points per group of candidates, when the rows are grouped
 PRUNE_MIN_POINTS = 8192      # fewer points than this: a plain blocked scan
 TREE_MAX_DIMS = 8             # up to this many dimensions a k-d tree (euclidean)
@@ -331,25 +333,41 @@ class Space:
             lb = self.lower_bounds(qpos)
             first = np.min(lb, axis=0)
             plan = [(int(g), None) for g in np.argsort(first, kind="stable")]
-        for g, _ in plan:
-            a, b = int(self.starts[g]), int(self.starts[g + 1])
-            if b <= a:
-                continue
+        order = [g for g, _ in plan if self.starts[g + 1] > self.starts[g]]
+        seen = 0
+        while order:
+            # The nearest groups one by one first (they set the buffers' bounds), then the groups still
+            # needed a batch at a time: few large calls keep both cores busy when other work shares them.
+            T = hi_top[:, k - 1]
+            if lb is not None:
+                order = [g for g in order if np.any(lb[:, g] <= T)]
+                if not order:
+                    break
+            take, width = [], 0
+            for g in order:
+                size = int(self.starts[g + 1] - self.starts[g])
+                if take and (seen < FIRST_COLUMNS or width + size > min(cap, BATCH_COLUMNS)):
+                    break
+                take.append(g)
+                width += size
+            order = order[len(take):]
+            seen += width
             rows = np.arange(nq)
             if lb is not None:
-                T = hi_top[:, k - 1]
-                need = lb[:, g] <= T
-                if not need.any():
-                    if np.min(lb[:, g]) > np.max(T):
-                        break   # groups come by their smallest bound: none after this one is needed
-                    continue
+                need = np.any(lb[:, take] <= T[:, None], axis=1)
                 if need.sum() < nq:
                     rows = np.flatnonzero(need)
             Qr = Q if len(rows) == nq else Q[rows]
-            for c0 in range(a, b, cap):
-                c1 = min(b, c0 + cap)
-                prod = Qr @ self.W[c0:c1].T
-                _merge(prod, rows, qpos, c0, self.sq, self.rn, self.err, self.gamma, lo_d, lo_i, hi_top)
+            if len(take) == 1:
+                a, b = int(self.starts[take[0]]), int(self.starts[take[0] + 1])
+                for c0 in range(a, b, cap):
+                    c1 = min(b, c0 + cap)
+                    _merge(Qr @ self.W[c0:c1].T, rows, qpos, np.arange(c0, c1), self.sq, self.rn, self.err,
+                           self.gamma, lo_d, lo_i, hi_top)
+            else:
+                cols = np.concatenate([np.arange(self.starts[g], self.starts[g + 1]) for g in take])
+                _merge(Qr @ self.W[cols].T, rows, qpos, cols, self.sq, self.rn, self.err, self.gamma,
+                       lo_d, lo_i, hi_top)
         return lo_d, lo_i, hi_top
 
     def _finish(self, qpos, k, lo_d, lo_i, T, rows_done):
@@ -399,7 +417,8 @@ def _partition(W, stop, group_rows):
     km = faiss.Kmeans(Zk.shape[1], groups, niter=15, seed=0, verbose=False)
     km.train(Zk)
     _, labels = km.index.search(Zk, 1)
-    return labels[:, 0].astype(np.int64), Z, V
+    _, labels = np.unique(labels[:, 0], return_inverse=True)   # a centre no point chose leaves no empty group
+    return labels.astype(np.int64), Z, V
 
 
 def _row_norms(X, scale):
@@ -452,7 +471,7 @@ def _lower_bounds(zc, pos, group_of, znorm, csq, radius, axis_len, axis_lo, axis
 
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=True)
-def _merge(prod, rows, qpos, c0, sq, rn, err, gamma, lo_d, lo_i, hi_top):
+def _merge(prod, rows, qpos, cols, sq, rn, err, gamma, lo_d, lo_i, hi_top):
     """Fold one block of float32 dot products into each query's buffers.
 
     Each candidate's squared distance is known to lie in [d − e, d + e] (e: float32 rounding of the
@@ -463,16 +482,16 @@ def _merge(prod, rows, qpos, c0, sq, rn, err, gamma, lo_d, lo_i, hi_top):
     k = hi_top.shape[1]
     K = lo_d.shape[1]
     nb = prod.shape[1]
-    c1 = c0 + nb
     ymax_sq = 0.0
     ymax_rn = 0.0
     ymax_err = 0.0
     half_y = np.empty(nb, dtype=np.float32)
-    for y in range(c0, c1):
+    for b in range(nb):
+        y = cols[b]
         ymax_sq = max(ymax_sq, sq[y])
         ymax_rn = max(ymax_rn, rn[y])
         ymax_err = max(ymax_err, err[y])
-        half_y[y - c0] = np.float32(0.5 * sq[y])
+        half_y[b] = np.float32(0.5 * sq[y])
     for a in prange(prod.shape[0]):
         r = rows[a]
         q = qpos[r]
@@ -488,7 +507,7 @@ def _merge(prod, rows, qpos, c0, sq, rn, err, gamma, lo_d, lo_i, hi_top):
             # empty buffers: the block's own K-th smallest distance bounds what they will hold after it
             tmp = np.empty(nb)
             for b in range(nb):
-                tmp[b] = nq + sq[c0 + b] - 2.0 * np.float64(prod[a, b]) if c0 + b != q else np.inf
+                tmp[b] = nq + sq[cols[b]] - 2.0 * np.float64(prod[a, b]) if cols[b] != q else np.inf
             pre = np.partition(tmp, K - 1)[K - 1] + 2.0 * emax + 1e-300
             thr = pre
         for b0 in range(0, nb, 32):
@@ -501,7 +520,7 @@ def _merge(prod, rows, qpos, c0, sq, rn, err, gamma, lo_d, lo_i, hi_top):
             if best < h:
                 continue
             for b in range(b0, b1):
-                y = c0 + b
+                y = cols[b]
                 dd = nq + sq[y] - 2.0 * np.float64(prod[a, b])
                 if dd > thr or y == q:
                     continue
