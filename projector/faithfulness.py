@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from .errors import Cancelled, DataError
-from .knn import METRICS, TREE_MAX_DIMS, U32, Space, map_neighbors_of, neighbors_of
+from .knn import METRICS, TREE_MAX_DIMS, Space, map_neighbors_of, neighbors_of
 
 RANK_BLOCK_BYTES = 256 << 20    # float64 products from a block of rows to all points, held at once
 
@@ -75,7 +75,7 @@ def trustworthiness_continuity(X, coords, k: int = 10, metric: str = "euclidean"
     c_pen = _penalties(_map_ranks(C, rows, orig_idx, stop), k)
     progress(4, steps)
     norm = 2.0 / (n * k * (2.0 * n - 3.0 * k - 1.0))
-    out = {"exact": bool(exact), "rows": int(len(rows))}
+    out = {"exact": bool(exact), "rows": len(rows)}
     for name, pen in (("trustworthiness", t_pen), ("continuity", c_pen)):
         if exact:
             out[name] = float(1.0 - norm * pen.sum())

@@ -131,7 +131,6 @@ def _checked(X, k, metric):
 
 def _cosine(X, rows, k, progress, stop):
     """Cosine neighbours: Euclidean ones of the unit vectors, with zero rows (distance 1 to all) merged in."""
-    n = len(X)
     is_zero = ~np.any(X != 0, axis=1)
     nonzero = np.flatnonzero(~is_zero)
     first_zeros = np.flatnonzero(is_zero)[:k]
@@ -197,7 +196,7 @@ class Space:
         if n >= PRUNE_MIN_POINTS and d > 1:
             if stop():
                 raise Cancelled()
-            groups, Z, V = _partition(W, stop, group_rows or GROUP_ROWS)
+            groups, Z, _ = _partition(W, stop, group_rows or GROUP_ROWS)
         if groups is not None:
             order = np.argsort(groups, kind="stable")
             W = W[order]

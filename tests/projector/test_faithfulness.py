@@ -36,7 +36,6 @@ def test_cosine_trustworthiness_is_scikit_learns():
 def test_a_zero_row_ranks_every_point_at_distance_one_by_index():
     # (scikit-learn's argsort orders those ties arbitrarily; ours go to the lower index, as neighbours do)
     X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0], [1.0, 1.0], [2.0, 1.0]])
-    C = np.arange(14.0).reshape(7, 2)
     ranks = fa._original_ranks(X, np.array([0]), np.array([[6, 1, 3]]), "cosine", lambda: False)
     assert ranks.tolist() == [[6, 1, 3]]
 
@@ -72,7 +71,7 @@ def test_neighbourhood_preservation_counts_shared_neighbours():
     orig = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]])
     mapped = np.array([[3, 2, 1], [2, 3, 4], [5, 6, 4], [0, 1, 2]])
     np.testing.assert_allclose(fa.neighbourhood_preservation(orig, mapped), [1, 2 / 3, 0, 1])
-    X, C = noisy_map(500, 2, 7)
+    X, _ = noisy_map(500, 2, 7)
     share = fa.neighbourhood_preservation(all_neighbors(X, 10)[0], map_neighbors(X, 10)[0])
     assert np.all(share == 1.0)      # the map is the space itself
 
