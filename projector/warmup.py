@@ -30,6 +30,26 @@ def warm_tsne() -> None:
     tsne_fast.warm()
 
 
+def compile_analysis() -> None:
+    """Compile the analyses' numba code into numba's on-disk cache (the install step runs this once), so the
+    first analysis job loads it instead of compiling for ~40 s: the pruned neighbour search, the spanning
+    tree of HDBSCAN, the rank counts of trustworthiness (exact and sampled)."""
+    import numpy as np
+
+    from . import clusters, faithfulness, knn
+
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(9_000, 16)) + rng.integers(0, 4, size=(9_000, 1)) * 3).astype(np.float32)
+    for metric in ("euclidean", "cosine"):
+        knn.all_neighbors(X, 10, metric)
+    clusters.hdbscan_labels(X, 50)
+    C = X[:, :2].astype(np.float64)
+    knn.map_neighbors(C, 10)
+    faithfulness.trustworthiness_continuity(X[:3_000], C[:3_000], 10)
+    faithfulness.trustworthiness_continuity(X, C, 10, exact_max=1_000, sample=200)
+    faithfulness.trustworthiness_continuity(X[:3_000], C[:3_000], 10, "cosine")
+
+
 def warm_all() -> None:
     """Compile what the jobs use; a failure only costs time later, it never stops a server."""
     if os.environ.get("PROJECTOR_WARM_UMAP", "1") != "0":
@@ -64,3 +84,7 @@ def warming() -> bool:
     """Is a warm-up running in this process right now (so a UMAP job should wait for it)?"""
     return _thread is not None and not ready.is_set()
 
+
+
+if __name__ == "__main__":   # python -m projector.warmup: what the install step runs
+    compile_analysis()

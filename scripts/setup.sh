@@ -23,3 +23,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e ".$extra"
   touch "$stamp"
 fi
+# numba compiles the analyses' code once into its cache on disk (~40 s; again only when projector/ changes)
+warm=".venv/.numba-compiled"
+if [ ! -f "$warm" ] || [ -n "$(find projector -name '*.py' -newer "$warm" -print -quit)" ]; then
+  echo "Compiling the analyses' numba code once (about a minute)…"
+  if .venv/bin/python -m projector.warmup; then touch "$warm"; fi
+fi
