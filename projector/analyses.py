@@ -161,34 +161,45 @@ def _map_coords(cache, projection: dict | None, n: int) -> np.ndarray:
     return coords
 
 
+GRAPH_K = (20, 50, 100, 200)   # neighbour graphs are computed with at least 20 neighbours and reused for fewer
+
+
+def _graph_key(ds, points, spherize: bool, metric: str, k: int) -> str:
+    from .cache import subset_digest
+
+    doc = [ds.id, subset_digest(points), bool(spherize), metric, int(k), ENGINE_VERSION, ANALYSIS_VERSION]
+    return "knn:" + hashlib.blake2b(json.dumps(doc).encode(), digest_size=16).hexdigest()
+
+
 def neighbour_graph(ds, points, spherize: bool, metric: str, k: int, cache=None, on_progress=None, should_stop=None):
     """(indices into the view's points, distances): every view point's k exact neighbours in the original
-    space, cached by content."""
-    from .cache import subset_digest
+    space, cached by content. A graph of more neighbours serves fewer: its first k columns are exactly the
+    k-neighbour graph (sorted, ties to the lower index)."""
     from .knn import all_neighbors
 
-    key = None
-    if cache is not None:
-        doc = [ds.id, subset_digest(points), bool(spherize), metric, int(k), ENGINE_VERSION, ANALYSIS_VERSION]
-        key = "knn:" + hashlib.blake2b(json.dumps(doc).encode(), digest_size=16).hexdigest()
-        blob = cache.get_blob(key)
-        if blob is not None:
-            try:
-                arrays, _ = _unpack(blob)
-                return arrays["indices"], arrays["distances"]
-            except (ValueError, KeyError, OSError):
-                pass
     n = ds.num_points if points is None else len(points)
     if k >= n:
         raise DataError(f"the view has {n:,} points; use at most {n - 1:,} neighbours.")
+    if cache is not None:
+        for kk in sorted({k, *(g for g in GRAPH_K if g > k)}):
+            blob = cache.get_blob(_graph_key(ds, points, spherize, metric, kk))
+            if blob is None:
+                continue
+            try:
+                arrays, _ = _unpack(blob)
+                return arrays["indices"][:, :k], arrays["distances"][:, :k]
+            except (ValueError, KeyError, OSError):
+                continue
+    kk = max(k, min(GRAPH_K[0], n - 1))
     X = _vectors(ds, spherize, points)
-    indices, distances = all_neighbors(X, k, metric, on_progress=on_progress, should_stop=should_stop)
-    if key is not None:
+    indices, distances = all_neighbors(X, kk, metric, on_progress=on_progress, should_stop=should_stop)
+    if cache is not None:
         try:
-            cache.set_blob(key, _pack({"indices": indices, "distances": distances}, {}))
+            cache.set_blob(_graph_key(ds, points, spherize, metric, kk),
+                           _pack({"indices": indices, "distances": distances}, {}))
         except DataError:
             pass   # a full disk: the graph is used, only not kept
-    return indices, distances
+    return indices[:, :k], distances[:, :k]
 
 
 def _compute(kind, request, used, ds, points, n, cache, stages, should_stop, project_fn):

@@ -63,3 +63,17 @@ def test_clusters_are_named_and_noise_is_its_own_value(stored):
     values = store.get(ds_id).metadata[out["column"]].astype(str)
     assert set(values) == {c["value"] for c in listed}
     assert all(v.split(": ")[0].isdigit() for v in values if v != "noise")
+
+
+def test_a_graph_of_more_neighbours_serves_fewer_exactly(stored):
+    from projector.analyses import neighbour_graph
+    from projector.knn import all_neighbors
+
+    store, cache, ds_id, X = stored
+    ds = store.get(ds_id)
+    idx20, dist20 = neighbour_graph(ds, None, False, "cosine", 20, cache)
+    idx10, dist10 = neighbour_graph(ds, None, False, "cosine", 10, cache)   # from the cached 20-neighbour graph
+    want_idx, want_dist = all_neighbors(X, 10, "cosine")
+    np.testing.assert_array_equal(idx10, want_idx)
+    np.testing.assert_array_equal(dist10, want_dist)
+    np.testing.assert_array_equal(idx20[:, :10], idx10)
