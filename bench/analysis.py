@@ -1,4 +1,4 @@
-"""Benchmarks of the analysis engine (issue 13) beside the peer a user would otherwise reach for, same run.
+"""Benchmarks of the analysis engine beside the peer a user would otherwise reach for, same run.
 
     python bench/analysis.py            # full sizes (about 6 minutes)
     python bench/analysis.py --quick    # smaller sizes, for a smoke run
