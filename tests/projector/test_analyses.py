@@ -77,3 +77,23 @@ def test_a_graph_of_more_neighbours_serves_fewer_exactly(stored):
     np.testing.assert_array_equal(idx10, want_idx)
     np.testing.assert_array_equal(dist10, want_dist)
     np.testing.assert_array_equal(idx20[:, :10], idx10)
+
+
+def test_stability_runs_the_map_again_with_another_seed_and_says_how_far_each_point_moved(stored):
+    from projector.faithfulness import procrustes_displacement
+
+    store, cache, ds_id, _ = stored
+    ds = store.get(ds_id)
+    tsne = projector.project(ds, "tsne", dims=2, params={"iterations": 60}, cache=cache)
+    projection = {"key": tsne.key, "method": "tsne", "dims": 2, "params": tsne.params}
+    out = run_analysis(ds_id, {"kind": "stability", "params": {"seed": 7}, "projection": projection},
+                       store=store, cache=cache)
+    moved = store.get(ds_id).metadata[out["column"]].to_numpy(dtype=float)
+    other = projector.project(ds, "tsne", dims=2, params={**tsne.params, "seed": 7}, cache=cache)
+    assert other.cached   # the second map is the cached result of the same request with seed 7
+    want, median = procrustes_displacement(tsne.coords.astype(float), other.coords.astype(float))
+    np.testing.assert_allclose(moved, want, rtol=1e-9)
+    assert out["summary"]["median"] == pytest.approx(median) and out["column"] == "moved (t-SNE, seed 7)"
+    with pytest.raises(DataError, match="pick another seed"):
+        run_analysis(ds_id, {"kind": "stability", "params": {"seed": tsne.params["seed"]}, "projection": projection},
+                     store=store, cache=cache)
