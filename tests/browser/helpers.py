@@ -53,10 +53,10 @@ def wait_text(dash_duo, selector, fragment, timeout=JOB_TIMEOUT):
           msg=lambda: f"{selector} should contain {fragment!r}, shows {text(dash_duo, selector)!r}")
 
 
-def click_point(dash_duo, i):
-    """A real mouse click on drawn point ``i`` of trace 0 (2D plots)."""
+def click_point(dash_duo, i, trace=0):
+    """A real mouse click on drawn point ``i`` of ``trace`` (2D plots; trace 3 holds the cluster names)."""
     x, y = dash_duo.driver.execute_script(f"""
-        const g=document.querySelector('{GRAPH}'); const L=g._fullLayout; const t=g._fullData[0];
+        const g=document.querySelector('{GRAPH}'); const L=g._fullLayout; const t=g._fullData[{trace}];
         return [L.xaxis.l2p(t.x[{i}]) + L.xaxis._offset, L.yaxis.l2p(t.y[{i}]) + L.yaxis._offset];""")
     el = dash_duo.driver.find_element(By.CSS_SELECTOR, GRAPH + " .nsewdrag")
     # move relative to the drag layer's top-left corner (selenium 4.2 offsets are from the top-left)

@@ -4,13 +4,11 @@ Dash background manager, each leaving a metadata column the map is coloured by."
 import numpy as np
 import pandas as pd
 from dash.testing.wait import until
-from selenium.webdriver.common.action_chains import ActionChains
-from selenium.webdriver.common.by import By
 from sklearn.datasets import load_digits
 from sklearn.metrics import roc_auc_score
 
 from callbacks import services
-from helpers import (DIGITS, GRAPH, console_errors, open_app, set_input, store_data, text, upload, wait_points,
+from helpers import (DIGITS, GRAPH, click_point, console_errors, open_app, set_input, store_data, text, upload, wait_points,
                      wait_text)
 
 PLOT = f"document.querySelector('{GRAPH}')"
@@ -43,18 +41,6 @@ def names_on_map(dash_duo):
         f"const t={PLOT}._fullData[3]; return t ? Array.from(t.customdata || []) : null;")
 
 
-def click_trace_point(dash_duo, trace, i):
-    """A real mouse click where point ``i`` of ``trace`` is drawn."""
-    x, y = dash_duo.driver.execute_script(f"""
-        const g={PLOT}; const L=g._fullLayout; const t=g._fullData[{trace}];
-        return [L.xaxis.l2p(t.x[{i}]) + L.xaxis._offset, L.yaxis.l2p(t.y[{i}]) + L.yaxis._offset];""")
-    el = dash_duo.driver.find_element(By.CSS_SELECTOR, GRAPH + " .nsewdrag")
-    left, top = dash_duo.driver.execute_script(
-        "const r=arguments[0].getBoundingClientRect(); const g=document.querySelector(arguments[1]).getBoundingClientRect();"
-        "return [r.left-g.left, r.top-g.top];", el, GRAPH)
-    ActionChains(dash_duo.driver).move_to_element_with_offset(el, int(x - left), int(y - top)).pause(0.3).click().perform()
-
-
 def test_a_cluster_name_click_selects_the_cluster(dash_duo, projector_app):
     open_app(dash_duo, projector_app)
     open_analysis(dash_duo, "clusters")
@@ -81,8 +67,7 @@ def test_a_cluster_name_click_selects_the_cluster(dash_duo, projector_app):
     np.testing.assert_array_equal(selected_now(dash_duo), np.flatnonzero(column.to_numpy() == first))
     # and a click on a name on the map selects that cluster
     other = names[3]
-    i = names.index(other)
-    click_trace_point(dash_duo, 3, names.index(other))
+    click_point(dash_duo, names.index(other), trace=3)
     want = int((column == other).sum())
     wait_text(dash_duo, "#status", f"{want:,} selected")
     np.testing.assert_array_equal(selected_now(dash_duo), np.flatnonzero(column.to_numpy() == other))
