@@ -171,10 +171,12 @@ def _graph_key(ds, points, spherize: bool, metric: str, k: int) -> str:
     return "knn:" + hashlib.blake2b(json.dumps(doc).encode(), digest_size=16).hexdigest()
 
 
-def neighbour_graph(ds, points, spherize: bool, metric: str, k: int, cache=None, on_progress=None, should_stop=None):
+def neighbour_graph(ds, points, spherize: bool, metric: str, k: int, cache=None, on_progress=None, should_stop=None,
+                    vectors=None, space=None):
     """(indices into the view's points, distances): every view point's k exact neighbours in the original
     space, cached by content. A graph of more neighbours serves fewer: its first k columns are exactly the
-    k-neighbour graph (sorted, ties to the lower index)."""
+    k-neighbour graph (sorted, ties to the lower index). ``vectors``/``space``: the view's vectors already
+    read, and a Euclidean search space of them (``knn.euclidean_space``), used when the graph is computed."""
     from .knn import all_neighbors
 
     n = ds.num_points if points is None else len(points)
@@ -191,8 +193,9 @@ def neighbour_graph(ds, points, spherize: bool, metric: str, k: int, cache=None,
             except (ValueError, KeyError, OSError):
                 continue
     kk = max(k, min(GRAPH_K[0], n - 1))
-    X = _vectors(ds, spherize, points)
-    indices, distances = all_neighbors(X, kk, metric, on_progress=on_progress, should_stop=should_stop)
+    X = _vectors(ds, spherize, points) if vectors is None else vectors
+    indices, distances = all_neighbors(X, kk, metric, on_progress=on_progress, should_stop=should_stop,
+                                       space=space if metric == "euclidean" else None)
     if cache is not None:
         try:
             cache.set_blob(_graph_key(ds, points, spherize, metric, kk),
@@ -236,20 +239,23 @@ def _compute(kind, request, used, ds, points, n, cache, stages, should_stop, pro
         return {"scores": np.asarray(scores, dtype=np.float64)}, {"median": float(np.median(scores))}
     if kind == "faithfulness":
         from .faithfulness import neighbourhood_preservation, trustworthiness_continuity
-        from .knn import map_neighbors
+        from .knn import euclidean_space, map_neighbors
 
         coords = _map_coords(cache, request.get("projection"), n)
         k = used["k"]
         if k >= n:
             raise DataError(f"the view has {n:,} points; use at most {n - 1:,} neighbours.")
         stages.stage(0, f"Finding every point's {k} exact neighbours…")
-        idx, _ = neighbour_graph(ds, points, spherize, metric, k, cache, stages, should_stop)
+        # the vectors read once; a Euclidean search space serves both the graph and the trust ranks
+        X = _vectors(ds, spherize, points)
+        space = euclidean_space(X, should_stop) if metric == "euclidean" else None
+        idx, _ = neighbour_graph(ds, points, spherize, metric, k, cache, stages, should_stop, vectors=X, space=space)
         stages.stage(1, "Neighbours on the map…")
         map_idx, _ = map_neighbors(coords, k)
         kept = neighbourhood_preservation(idx, map_idx)
         stages.stage(2, "Trustworthiness and continuity…")
-        tc = trustworthiness_continuity(_vectors(ds, spherize, points), coords, k, metric,
-                                        on_progress=stages, should_stop=should_stop)
+        tc = trustworthiness_continuity(X, coords, k, metric, on_progress=stages, should_stop=should_stop,
+                                        space=space, original_neighbors=idx, map_neighbors=map_idx)
         return {"kept": np.asarray(kept, dtype=np.float64)}, {**tc, "mean_kept": float(np.mean(kept))}
     # stability: the same projection with another seed, aligned onto the one on screen
     from .faithfulness import procrustes_displacement

@@ -21,7 +21,8 @@ RANK_BLOCK_BYTES = 256 << 20    # float64 products from a block of rows to all p
 
 
 def trustworthiness_continuity(X, coords, k: int = 10, metric: str = "euclidean", *, exact_max: int = 20_000,
-                               sample: int = 2_000, seed: int = 0, on_progress=None, should_stop=None) -> dict:
+                               sample: int = 2_000, seed: int = 0, on_progress=None, should_stop=None,
+                               space=None, original_neighbors=None, map_neighbors=None) -> dict:
     """Trustworthiness and continuity of the map ``coords`` of the points ``X`` at ``k`` neighbours.
 
     Trustworthiness is ``sklearn.manifold.trustworthiness(X, coords, n_neighbors=k, metric=metric)``
@@ -29,6 +30,11 @@ def trustworthiness_continuity(X, coords, k: int = 10, metric: str = "euclidean"
     same with the two spaces' roles swapped. Up to ``exact_max`` points both are exact; above, the
     per-point penalties of ``sample`` random points (exact ranks among all N) give an unbiased
     estimate and its standard error. Memory is O(N·k + one block of distances).
+
+    Work already done can be passed in (the answer is the same): ``space``, the Euclidean
+    :class:`~projector.knn.Space` of X (``knn.euclidean_space``); ``original_neighbors`` and
+    ``map_neighbors``, exact N×≥k neighbour graphs of X (in ``metric``) and of the map over all
+    points, sorted with ties to the lower index, as ``all_neighbors`` and ``map_neighbors`` give them.
 
     Returns dict(trustworthiness, continuity, exact, rows, stderr_trustworthiness, stderr_continuity).
     """
@@ -57,18 +63,27 @@ def trustworthiness_continuity(X, coords, k: int = 10, metric: str = "euclidean"
         rows = np.sort(rng.choice(n, size=min(n, int(sample)), replace=False))
     steps = 4
     progress(0, steps)
-    map_idx, _ = map_neighbors_of(C, rows, k)
+    map_idx = _graph_rows(map_neighbors, n, k, rows)
+    if map_idx is None:
+        map_idx, _ = map_neighbors_of(C, rows, k)
     if stop():
         raise Cancelled()
     progress(1, steps)
+    orig_idx = _graph_rows(original_neighbors, n, k, rows)
     if metric == "euclidean" and X.shape[1] > TREE_MAX_DIMS:
         # one float32 working copy (with its proven error bounds) for the neighbours and the ranks
-        space = Space(X, "euclidean", stop)
-        orig_idx, _ = space.neighbors(rows, k)
+        if space is None:
+            space = Space(X, "euclidean", stop)
+        elif not isinstance(space, Space) or space.metric != "euclidean" or space.n_rows != n \
+                or space.X.shape != X.shape:
+            raise DataError("the shared search space was built for other vectors.")
+        if orig_idx is None:
+            orig_idx, _ = space.neighbors(rows, k)
         progress(2, steps)
         t_pen = _penalties(_space_ranks(space, rows, map_idx, stop), k)
     else:
-        orig_idx, _ = neighbors_of(X, rows, k, metric, should_stop=stop)
+        if orig_idx is None:
+            orig_idx, _ = neighbors_of(X, rows, k, metric, should_stop=stop)
         progress(2, steps)
         t_pen = _penalties(_original_ranks(X, rows, map_idx, metric, stop), k)
     progress(3, steps)
@@ -87,6 +102,16 @@ def trustworthiness_continuity(X, coords, k: int = 10, metric: str = "euclidean"
             sd = pen.std(ddof=1) if s > 1 else 0.0
             out[f"stderr_{name}"] = float(norm * n * sd / np.sqrt(s) * fpc)
     return out
+
+
+def _graph_rows(graph, n, k, rows):
+    """The sampled rows' k neighbours from a given N×≥k graph (its first k columns), or None."""
+    if graph is None:
+        return None
+    G = np.asarray(graph)
+    if G.ndim != 2 or len(G) != n or G.shape[1] < k:
+        raise DataError(f"a neighbour graph given must have one row per point and at least {k} columns.")
+    return np.ascontiguousarray(G[rows, :k], dtype=np.int64)
 
 
 def _penalties(ranks, k):
@@ -120,6 +145,8 @@ def _space_ranks(space, rows, targets, stop):
 
     A point whose float32 distance is farther from a target's than the products' error bound is
     counted (or not) at once; the few within it are compared by their exact float64 distances.
+    Groups of points that the space's lower bounds put farther than every target of a row are
+    passed over: none of their points is closer than a target, nor tied with one.
     """
     n = space.n_rows
     pos = space.inverse[rows]
@@ -129,16 +156,84 @@ def _space_ranks(space, rows, targets, stop):
     c = err + big_err
     # the largest error of any pair from each row (see knn._merge)
     emax = space.gamma * (sq + big_sq) + c * (2.0 * (rn + big_rn + c) + c) + 4e-15 * (sq + big_sq)
-    step = max(1, (256 << 20) // (4 * n))
-    ranks = np.empty(targets.shape, dtype=np.int64)
-    for s in range(0, len(rows), step):
+    below = np.zeros(targets.shape, dtype=np.int64)
+    dt = np.empty(targets.shape)        # each target's exact (scaled) distance, once
+    _target_distances(space.X, space.scale, space.ids, pos, tpos, dt)
+    if space.Z is None:
+        step = max(1, (256 << 20) // (4 * n))
+        for s in range(0, len(rows), step):
+            if stop():
+                raise Cancelled()
+            sub = np.arange(s, min(len(rows), s + step))
+            _count_float32(space.W[pos[sub]] @ space.W.T, 0, sub, pos, tpos, sq, rn, err, space.gamma, emax, dt,
+                           space.X, space.scale, space.search_scale, space.ids, below)
+        return 1 + below
+    # the farthest target of each row (exact, squared, in the products' units), with a wide margin
+    reach = (dt.max(axis=1) / space.scale * space.search_scale) ** 2 * (1 + 1e-6) + 2.0 * emax[pos] + 1e-300
+    need = np.empty((len(rows), len(space.starts) - 1), dtype=bool)
+    for s in range(0, len(rows), 1024):
+        need[s:s + 1024] = space.lower_bounds(pos[s:s + 1024]) <= reach[s:s + 1024, None]
+    Q = space.W[pos]
+    for g in range(len(space.starts) - 1):
         if stop():
             raise Cancelled()
-        p = pos[s:s + step]
-        prod = space.W[p] @ space.W.T
-        _rank_float32(prod, p, tpos[s:s + step], sq, emax, space.X, space.scale, space.search_scale, space.ids,
-                      ranks[s:s + step])
-    return ranks
+        a, b = int(space.starts[g]), int(space.starts[g + 1])
+        sub = np.flatnonzero(need[:, g])
+        if not len(sub) or b == a:
+            continue
+        # a group no row needs holds no point closer than (or tied with) any of that row's targets
+        _count_float32(Q[sub] @ space.W[a:b].T, a, sub, pos, tpos, sq, rn, err, space.gamma, emax, dt, space.X,
+                       space.scale, space.search_scale, space.ids, below)
+    return 1 + below
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _count_float32(prod, start, sub, pos, tpos, sq, rn, err, gamma, emax, dts, X, scale, wscale, ids, below):
+    """below[r, t] += points among positions start… (the products' columns) closer to row r than its target t
+    (ties: lower id)."""
+    n = prod.shape[1]
+    k = tpos.shape[1]
+    for i in prange(prod.shape[0]):
+        r = sub[i]
+        q = pos[r]
+        vals = np.empty(n)
+        sqq = sq[q]
+        for l in range(n):
+            vals[l] = sqq + sq[start + l] - 2.0 * np.float64(prod[i, l])
+        if start <= q < start + n:
+            vals[q - start] = np.inf                # the point itself is nobody's neighbour
+        e = emax[q]
+        for t in range(k):
+            j = tpos[r, t]
+            dt = dts[r, t]
+            v = (dt / scale * wscale) ** 2          # the target's exact squared distance, in the products' units
+            lo = v * (1 - 1e-9) - e
+            hi = v * (1 + 1e-9) + e
+            cnt = 0
+            upto = 0
+            for l in range(n):
+                cnt += vals[l] < lo
+                upto += vals[l] <= hi
+            if upto > cnt:                          # within the largest error bound: this pair's own bound,
+                for l in range(n):                  # then (still within it) the exact distances decide
+                    if lo <= vals[l] <= hi:
+                        y = start + l
+                        c = err[q] + err[y]
+                        ey = gamma * (sqq + sq[y]) + c * (2.0 * (rn[q] + rn[y] + c) + c) + 4e-15 * (sqq + sq[y])
+                        if vals[l] < v * (1 - 1e-9) - ey:
+                            cnt += 1
+                        elif vals[l] <= v * (1 + 1e-9) + ey:
+                            dl = _exact_scaled(X, scale, ids[q], ids[y])
+                            if dl < dt or (dl == dt and ids[y] < ids[j]):
+                                cnt += 1
+            below[r, t] += cnt
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _target_distances(X, scale, ids, pos, tpos, out):
+    for r in prange(tpos.shape[0]):
+        for t in range(tpos.shape[1]):
+            out[r, t] = _exact_scaled(X, scale, ids[pos[r]], ids[tpos[r, t]])
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -149,37 +244,6 @@ def _exact_scaled(X, scale, a, b):
         t = (np.float64(X[a, j]) - np.float64(X[b, j])) * scale
         s += t * t
     return np.sqrt(s)
-
-
-@njit(parallel=True, cache=True, nogil=True)
-def _rank_float32(prod, pos, tpos, sq, emax, X, scale, wscale, ids, out):
-    n = prod.shape[1]
-    k = tpos.shape[1]
-    for r in prange(prod.shape[0]):
-        q = pos[r]
-        vals = np.empty(n)
-        for l in range(n):
-            vals[l] = sq[q] + sq[l] - 2.0 * np.float64(prod[r, l])
-        vals[q] = np.inf
-        e = emax[q]
-        for t in range(k):
-            j = tpos[r, t]
-            dt = _exact_scaled(X, scale, ids[q], ids[j])
-            v = (dt / scale * wscale) ** 2          # the target's exact squared distance, in the products' units
-            lo = v * (1 - 1e-9) - e
-            hi = v * (1 + 1e-9) + e
-            below = 0
-            upto = 0
-            for l in range(n):
-                below += vals[l] < lo
-                upto += vals[l] <= hi
-            if upto > below:                        # within the error bound: decide by exact distances
-                for l in range(n):
-                    if lo <= vals[l] <= hi:
-                        dl = _exact_scaled(X, scale, ids[q], ids[l])
-                        if dl < dt or (dl == dt and ids[l] < ids[j]):
-                            below += 1
-            out[r, t] = 1 + below
 
 
 def _map_ranks(C, rows, targets, stop):

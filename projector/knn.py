@@ -31,23 +31,41 @@ PRUNE_SAMPLE = 10_000        # rows the principal directions are estimated from 
 U32 = 2.0 ** -24             # float32 unit roundoff
 
 
-def all_neighbors(X, k: int, metric: str = "euclidean", *, on_progress=None, should_stop=None):
+def all_neighbors(X, k: int, metric: str = "euclidean", *, on_progress=None, should_stop=None, space=None):
     """The exact ``k`` nearest neighbours of every row among all rows: (indices int32 N×k, distances float32 N×k).
 
     The row itself is excluded; each row is sorted by ascending distance, ties to the lower index.
     ``metric`` is "euclidean" or "cosine" (1 − cosine similarity; a zero row is at distance 1 from
-    everything). Distances are the float64 ones, rounded to float32 at the end.
+    everything). Distances are the float64 ones, rounded to float32 at the end. ``space``: a
+    Euclidean :class:`Space` of these X (see :func:`euclidean_space`) to search instead of building one.
     """
     X, k, metric = _checked(X, k, metric)
-    idx, dist = neighbors_of(X, np.arange(len(X)), k, metric, on_progress, should_stop)
+    idx, dist = neighbors_of(X, np.arange(len(X)), k, metric, on_progress, should_stop, space=space)
     return idx.astype(np.int32), dist.astype(np.float32)
 
 
-def neighbors_of(X, rows, k, metric="euclidean", on_progress=None, should_stop=None):
+def euclidean_space(X, should_stop=None):
+    """The Euclidean :class:`Space` that :func:`all_neighbors` would search for ``X``, or None where it uses none
+    (cosine goes through its own; up to ``TREE_MAX_DIMS`` dimensions a k-d tree). It can be shared with
+    :func:`projector.faithfulness.trustworthiness_continuity`."""
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] <= TREE_MAX_DIMS or len(X) < 2:
+        return None
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if not np.isfinite(X).all():
+        raise DataError("some values are not finite numbers (NaN or infinity); neighbours need finite vectors.")
+    return Space(X, "euclidean", should_stop or (lambda: False))
+
+
+def neighbors_of(X, rows, k, metric="euclidean", on_progress=None, should_stop=None, space=None):
     """The exact k nearest neighbours among all rows of X of the given ``rows``: (int64 ids, float64 distances)."""
     progress = on_progress or (lambda done, total: None)
     stop = should_stop or (lambda: False)
     rows = np.asarray(rows, dtype=np.int64)
+    if space is not None and metric == "euclidean" and X.shape[1] > TREE_MAX_DIMS:
+        _check_space(space, X)
+        return space.neighbors(rows, k, progress)
     if metric == "cosine":
         return _cosine(X, rows, k, progress, stop)
     if X.shape[1] <= TREE_MAX_DIMS:
@@ -83,7 +101,7 @@ def map_neighbors_of(coords, rows, k):
     dist = np.empty((len(rows), k), dtype=np.float64)
     for s in range(0, len(rows), 65_536):
         part = rows[s:s + 65_536]
-        _, found = tree.query(C[part], k=k + 1 + extra)
+        _, found = tree.query(C[part], k=k + 1 + extra, workers=-1)
         cand = np.asarray(found, dtype=np.int64).reshape(len(part), -1)
         d = _map_distances(C, part, cand)
         d[cand == part[:, None]] = np.inf
@@ -127,6 +145,12 @@ def _checked(X, k, metric):
     if not np.isfinite(X).all():
         raise DataError("some values are not finite numbers (NaN or infinity); neighbours need finite vectors.")
     return X, k, metric
+
+
+def _check_space(space, X):
+    if not isinstance(space, Space) or space.metric != "euclidean" or space.n_rows != len(X) \
+            or space.X.shape != X.shape or len(space.inverse) != len(X):
+        raise DataError("the shared search space was built for other vectors.")
 
 
 def _cosine(X, rows, k, progress, stop):

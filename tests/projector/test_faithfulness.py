@@ -95,3 +95,43 @@ def test_far_on_map_ranks_among_all_points():
     assert fa.far_on_map(C, 0, [5], 1) == [5]
     with pytest.raises(DataError):
         fa.far_on_map(C, 9, [1], 2)
+
+
+def test_pruned_float32_ranks_are_exact_with_duplicates_and_near_ties():
+    # above knn.PRUNE_MIN_POINTS rows in more than knn.TREE_MAX_DIMS dimensions: grouped rows, pruned ranks
+    rng = np.random.default_rng(4)
+    centres = rng.normal(0, 4, size=(6, 24))
+    X = (centres[rng.integers(0, 6, 9_000)] + rng.normal(0, 1, size=(9_000, 24))).astype(np.float32)
+    X[100:140] = X[7]                                  # duplicates: ties broken by index
+    X[200:220] = X[9] + np.float32(1e-6) * rng.normal(size=(20, 24)).astype(np.float32)
+    from projector.knn import Space
+
+    space = Space(X, "euclidean")
+    assert space.Z is not None
+    rows = np.array([7, 9, 100, 139, 200, 3, 4_000, 8_999])
+    targets = np.vstack([rng.choice(9_000, size=12, replace=False) for _ in rows])
+    targets[0, :3] = [100, 120, 139]
+    targets[1, :3] = [205, 210, 219]
+    ranks = fa._space_ranks(space, rows, targets, lambda: False)
+    X64 = X.astype(np.float64)
+    for r, i in enumerate(rows):
+        d = np.square(X64 - X64[i]).sum(axis=1)
+        d[i] = np.inf
+        ids = np.arange(len(X))
+        for t, j in enumerate(targets[r]):
+            assert ranks[r, t] == 1 + np.count_nonzero((d < d[j]) | ((d == d[j]) & (ids < j)))
+
+
+def test_shared_space_and_graphs_give_the_same_estimate():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(9_000, 20)).astype(np.float32)
+    C = X[:, :2] + 0.3 * rng.normal(size=(9_000, 2))
+    plain = fa.trustworthiness_continuity(X, C, 10, exact_max=1_000, sample=300)
+    from projector.knn import all_neighbors, euclidean_space, map_neighbors
+
+    space = euclidean_space(X)
+    graph = all_neighbors(X, 15, space=space)[0]
+    assert np.array_equal(graph, all_neighbors(X, 15)[0])
+    shared = fa.trustworthiness_continuity(X, C, 10, exact_max=1_000, sample=300, space=space,
+                                           original_neighbors=graph, map_neighbors=map_neighbors(C, 12)[0])
+    assert shared == plain
