@@ -161,7 +161,7 @@ def _map_coords(cache, projection: dict | None, n: int) -> np.ndarray:
     return coords
 
 
-GRAPH_K = (20, 50, 100, 200)   # neighbour graphs are computed with at least 20 neighbours and reused for fewer
+GRAPH_K = (20, 50, 100, 200)   # cached graphs of more neighbours that serve fewer (outliers use 20 by default)
 
 
 def _graph_key(ds, points, spherize: bool, metric: str, k: int) -> str:
@@ -192,7 +192,7 @@ def neighbour_graph(ds, points, spherize: bool, metric: str, k: int, cache=None,
                 return arrays["indices"][:, :k], arrays["distances"][:, :k]
             except (ValueError, KeyError, OSError):
                 continue
-    kk = max(k, min(GRAPH_K[0], n - 1))
+    kk = k   # exactly k: more would cost the search time, and a later larger k computes its own
     X = _vectors(ds, spherize, points) if vectors is None else vectors
     indices, distances = all_neighbors(X, kk, metric, on_progress=on_progress, should_stop=should_stop,
                                        space=space if metric == "euclidean" else None)
