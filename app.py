@@ -183,7 +183,9 @@ def log_callback_times(server, path: str) -> None:
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Embedding Projector: look inside embeddings in the browser.")
-    p.add_argument("--embeddings", help="vectors: .npy, .npz (file.npz:key), tensor .tsv or raw float32 .bytes")
+    p.add_argument("--embeddings", help="vectors: .npy, .npz (file.npz:key), tensor .tsv, raw float32 .bytes, Parquet or "
+                   "Arrow with a vector column (its other columns are the metadata), safetensors (file.safetensors:name)")
+    p.add_argument("--vector-column", help="the vector column of a Parquet/Arrow file, or the tensor of a safetensors file")
     p.add_argument("--metadata", help="metadata .tsv, one row per point (header row when several columns)")
     p.add_argument("--name", help="a name for the data set (default: the file's name)")
     p.add_argument("--dim", type=int, help="the dimension D of a .bytes file")
@@ -219,7 +221,8 @@ def main(argv=None) -> int:
     try:
         if args.embeddings:
             shape = (None, args.dim) if args.dim else None
-            ds = projector.load_dataset(args.embeddings, args.metadata, name=args.name, shape=shape)
+            ds = projector.load_dataset(args.embeddings, args.metadata, name=args.name, shape=shape,
+                                        column=args.vector_column)
             if args.sprite:
                 ds.sprite, warning = projector.read_sprite(args.sprite, args.sprite_dim, ds.num_points)
                 if warning:

@@ -176,7 +176,7 @@ CONTROLS = {
     (ids.SEARCH, "value"): QUERY, (ids.TAG_VALUE, "value"): _text(10_000),
     (ids.CUSTOM_LEFT, "value"): QUERY, (ids.CUSTOM_RIGHT, "value"): QUERY,
     (ids.CUSTOM_UP, "value"): QUERY, (ids.CUSTOM_DOWN, "value"): QUERY,
-    (ids.UPLOAD_NAME, "value"): _text(300), (ids.URL, "search"): _text(4_096),
+    (ids.UPLOAD_NAME, "value"): _text(300), (ids.UPLOAD_COLUMN, "value"): _text(300), (ids.URL, "search"): _text(4_096),
     (ids.SEARCH_REGEX, "value"): _checklist, (ids.CUSTOM_REGEX, "value"): _checklist,
     (ids.SPHERIZE, "value"): _checklist, (ids.IMAGES, "value"): _checklist,
     (ids.PCA_3D, "value"): _checklist, (ids.TSNE_3D, "value"): _checklist, (ids.UMAP_3D, "value"): _checklist,

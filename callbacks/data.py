@@ -166,11 +166,12 @@ ALREADY_STORED = "these embeddings and metadata are already stored"   # what loa
 
 
 def load_staged(vectors: dict | None, metadata: dict | None, dim, name, sprite: dict | None = None,
-                sprite_dim=None) -> tuple[str, list[str]]:
+                sprite_dim=None, column: str | None = None) -> tuple[str, list[str]]:
     """Parse staged uploads, add the data set to the store; returns (id, warnings)."""
     vpath = staging.staged_path(vectors)
     if vpath is None:
-        raise projector.DataError("choose an embeddings file first (.npy, .npz, .tsv or .bytes).")
+        raise projector.DataError("choose an embeddings file first (.npy, .npz, .tsv, .bytes, Parquet, Arrow or "
+                                  "safetensors).")
     mpath = staging.staged_path(metadata)
     if metadata and mpath is None:
         raise projector.DataError("the metadata upload is gone from the server; upload it again.")
@@ -179,7 +180,7 @@ def load_staged(vectors: dict | None, metadata: dict | None, dim, name, sprite: 
         if not dim:
             raise projector.DataError("a .bytes file holds raw float32 values: enter its dimension D and press Load.")
         shape = (None, int(dim))
-    ds = projector.load_dataset(vpath, mpath, name=(name or "").strip() or vpath.stem, shape=shape)
+    ds = projector.load_dataset(vpath, mpath, name=(name or "").strip() or vpath.stem, shape=shape, column=column)
     if sprite:
         spath = staging.staged_path(sprite)
         if spath is None:
@@ -230,12 +231,14 @@ def cleared_uploads(note: str = "") -> dict:
           inputs=dict(_=Input(ids.LOAD, "n_clicks"), vectors=State(ids.STAGED_VECTORS, "data"),
                       metadata=State(ids.STAGED_METADATA, "data"), dim=State(ids.BYTES_DIM, "value"),
                       sprite=State(ids.STAGED_SPRITE, "data"), width=State(ids.SPRITE_WIDTH, "value"),
-                      height=State(ids.SPRITE_HEIGHT, "value"), name=State(ids.UPLOAD_NAME, "value")),
+                      height=State(ids.SPRITE_HEIGHT, "value"), name=State(ids.UPLOAD_NAME, "value"),
+                      column=State(ids.UPLOAD_COLUMN, "value")),
           prevent_initial_call=True)
-def on_load(_, vectors, metadata, dim, sprite, width, height, name):
+def on_load(_, vectors, metadata, dim, sprite, width, height, name, column):
     """Store the staged files as a data set and show it; the upload box folds away."""
     try:
-        dataset_id, warnings = load_staged(vectors, metadata, dim, name, sprite, (width, height) if sprite else None)
+        dataset_id, warnings = load_staged(vectors, metadata, dim, name, sprite, (width, height) if sprite else None,
+                                           column=(column or "").strip() or None)
     except projector.DataError as exc:
         text, kind = say(exc, ERROR)
         return dict(goto=no_update, message=text, message_kind=kind, upload_open=no_update,

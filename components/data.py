@@ -29,7 +29,7 @@ def upload_box(open_: bool):
                       html.Div([html.Button("Load", id=ids.LOAD, className="primary"),
                                 html.Button("Cancel upload", id=ids.UPLOAD_CANCEL)], className="buttons")],
                      className="upload-head"),
-            _file_slot("Embeddings (.npy, .npz, tensor .tsv, .bytes)", ids.UPLOAD_VECTORS,
+            _file_slot("Embeddings (.npy, .npz, tensor .tsv, .bytes, Parquet, Arrow, safetensors)", ids.UPLOAD_VECTORS,
                        ids.UPLOAD_VECTORS_PROGRESS, ids.UPLOAD_VECTORS_NAME),
             _file_slot("Metadata .tsv or .csv (optional)", ids.UPLOAD_METADATA, ids.UPLOAD_METADATA_PROGRESS,
                        ids.UPLOAD_METADATA_NAME),
@@ -43,6 +43,8 @@ def upload_box(open_: bool):
                                                               placeholder="e.g. 200")),
                       field("Name", dcc.Input(id=ids.UPLOAD_NAME, type="text", placeholder="optional"))],
                      className="row2"),
+            field("Vector column or tensor (Parquet, Arrow, safetensors)",
+                  dcc.Input(id=ids.UPLOAD_COLUMN, type="text", placeholder="the only one, if there is one")),
         ], className="upload-card"),
     ], id=ids.UPLOAD_BOX, className="upload-box", open=open_)
 

@@ -40,6 +40,7 @@ SPRITE_HEIGHT = "sprite-height"
 STAGED_VECTORS = "staged-vectors"
 STAGED_METADATA = "staged-metadata"
 BYTES_DIM = "bytes-dim"
+UPLOAD_COLUMN = "upload-vector-column"   # a Parquet/Arrow file's vector column or a safetensors tensor
 UPLOAD_NAME = "upload-name"
 LOAD = "load-upload"
 DATA_MESSAGE = "data-message"

@@ -333,12 +333,15 @@ def _align_metadata(table: formats.MetadataTable, n: int, shown: str) -> tuple[p
     return frame, notes + [warning]
 
 
-def load_dataset(vectors, metadata=None, *, name: str | None = None, shape=None) -> Dataset:
+def load_dataset(vectors, metadata=None, *, name: str | None = None, shape=None, column: str | None = None) -> Dataset:
     """Load embeddings and optional metadata into a :class:`Dataset`.
 
     ``vectors``: a path to ``.npy``, ``.npz`` (one array, or ``file.npz:key``), tensor ``.tsv``,
-    raw float32 ``.bytes`` (with ``shape=(N, D)`` or ``(None, D)``), or a numpy array.
-    ``metadata``: a path to a metadata ``.tsv`` or a DataFrame with one row per point.
+    raw float32 ``.bytes`` (with ``shape=(N, D)`` or ``(None, D)``), Parquet/Arrow (a vector column —
+    ``column``, or the only one — and its other columns as the metadata), safetensors (the tensor
+    ``column``, or the only 2-D one), or a numpy array.
+    ``metadata``: a path to a metadata ``.tsv`` or a DataFrame with one row per point (it replaces the
+    columns a Parquet/Arrow file brings).
     Raises :class:`DataError` with one sentence for a person when the input is bad.
     """
     if shape is not None:
@@ -346,11 +349,13 @@ def load_dataset(vectors, metadata=None, *, name: str | None = None, shape=None)
             shape = tuple(None if s is None else int(s) for s in shape)
         except (TypeError, ValueError):
             raise DataError(f"shape must be (N, D) or (None, D), not {shape!r}.") from None
-    X, labels = formats.read_vectors(vectors, shape=shape)
+    X, labels = formats.read_vectors(vectors, shape=shape, column=column)
     n = X.shape[0]
     warnings: list[str] = []
     if metadata is None:
-        if labels is not None:
+        if isinstance(labels, pd.DataFrame):
+            frame = labels
+        elif labels is not None:
             frame = pd.DataFrame({"label": pd.array(labels, dtype=object)})
         else:
             frame = pd.DataFrame(index=pd.RangeIndex(n))
@@ -366,6 +371,8 @@ def load_dataset(vectors, metadata=None, *, name: str | None = None, shape=None)
     if name is None:
         name = Path(os.fspath(vectors)).stem if not isinstance(vectors, np.ndarray) else "embeddings"
         name = name.split(":")[0]
+        for suffix in (".parquet", ".arrow", ".feather", ".safetensors", ".npz"):   # file.parquet:column
+            name = name[:-len(suffix)] if name.lower().endswith(suffix) else name
     return Dataset(vectors=X, metadata=frame, name=name, warnings=warnings)
 
 

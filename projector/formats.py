@@ -34,11 +34,13 @@ def is_number(text: str) -> bool:
 
 # ---------------------------------------------------------------- vectors
 
-def read_vectors(source, *, shape=None, name: str | None = None):
+def read_vectors(source, *, shape=None, name: str | None = None, column: str | None = None):
     """Read an N×D float array from a path or array.
 
     Returns ``(vectors, labels)``: ``vectors`` is float32 (a read-only memory map for float32
-    ``.npy``), ``labels`` the leading label column of a tensor TSV or ``None``.
+    ``.npy`` and safetensors), ``labels`` the leading label column of a tensor TSV, the metadata columns
+    of a Parquet/Arrow file (a DataFrame), or ``None``. ``column``: a Parquet/Arrow file's vector column
+    or a safetensors tensor's name (also given as ``file.parquet:column``, ``file.safetensors:name``).
     """
     if isinstance(source, np.ndarray):
         return validate_vectors(source, name or "the array"), None
@@ -56,6 +58,13 @@ def read_vectors(source, *, shape=None, name: str | None = None):
         head = f.read(8)
     if suffix == ".bytes":
         return _read_bytes(path, shape, shown), None
+    from . import columnar
+
+    if columnar.is_columnar(path, head):
+        vectors, frame = columnar.read_columnar(path, column or key, shown)
+        return validate_vectors(vectors, shown), frame
+    if columnar.is_safetensors(path, head):
+        return validate_vectors(columnar.read_safetensors(path, column or key, shown), shown), None
     if head.startswith(NPY_MAGIC):
         return _read_npy(path, shown), None
     if head.startswith(EMPTY_ZIP_MAGIC):
@@ -70,11 +79,12 @@ def read_vectors(source, *, shape=None, name: str | None = None):
                         "save it with numpy.save or numpy.savez.")
     if suffix in (".tsv", ".txt", ".csv", "") or _looks_like_text(head):
         return _read_tensor_tsv(path, shown)
-    raise DataError(f"{shown} is not a format this app reads; use .npy, .npz, tensor .tsv or .bytes.")
+    raise DataError(f"{shown} is not a format this app reads; use .npy, .npz, tensor .tsv, .bytes, Parquet, "
+                    "Arrow or safetensors.")
 
 
 def _split_npz_key(text: str):
-    m = re.match(r"^(.*\.npz):([^/\\]+)$", text, flags=re.IGNORECASE)
+    m = re.match(r"^(.*\.(?:npz|parquet|arrow|feather|safetensors)):([^/\\]+)$", text, flags=re.IGNORECASE)
     if m and not Path(text).exists():
         return Path(m.group(1)), m.group(2)
     return Path(text), None

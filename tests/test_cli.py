@@ -58,3 +58,18 @@ def test_a_sprite_from_the_command_line_serves_thumbnails(tmp_path):
     stop(proc)
     assert "v (12 × 3)" in layout
     assert "warning: the sprite s.png holds 2 thumbnails of 20×20 px but there are 12 points" in proc.stdout.read()
+
+
+def test_a_parquet_file_with_two_vector_columns_needs_its_column_named(tmp_path):
+    import pandas as pd
+
+    X = np.random.default_rng(3).normal(size=(30, 5)).astype(np.float32)
+    pd.DataFrame({"word": [f"w{i}" for i in range(30)], "emb": list(X), "emb2": list(X * 2)}).to_parquet(
+        tmp_path / "docs.parquet")
+    out = subprocess.run([sys.executable, str(ROOT / "app.py"), "--embeddings", str(tmp_path / "docs.parquet"),
+                          "--data-dir", str(tmp_path / "d")], capture_output=True, text=True, timeout=60, env=ENV)
+    assert out.returncode == 2 and "found: emb, emb2" in out.stderr.strip().splitlines()[-1]
+    proc, _, layout = run_app("--embeddings", str(tmp_path / "docs.parquet"), "--vector-column", "emb2",
+                              "--no-sample", "--data-dir", str(tmp_path / "d"))
+    stop(proc)
+    assert "docs (30 × 5)" in layout
