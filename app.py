@@ -192,6 +192,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--sprite", help="a sprite sheet (PNG) for --embeddings: thumbnails row-major from the top left")
     p.add_argument("--sprite-dim", type=int, nargs=2, metavar=("W", "H"), help="one thumbnail's width and height")
     p.add_argument("--config", help="a TensorBoard projector config (.json or projector_config.pbtxt)")
+    p.add_argument("--logdir", help="a TensorBoard log folder: every run's projector_config.pbtxt (as PyTorch's "
+                   "SummaryWriter.add_embedding and tensorboardX write them), every tag and step")
     p.add_argument("--data-dir", default=str(services.DEFAULT_DATA_DIR),
                    help="where the data-set store, result cache and jobs live (default: data/)")
     p.add_argument("--no-sample", action="store_true", help="do not add the bundled digits sample")
@@ -230,6 +232,11 @@ def main(argv=None) -> int:
             datasets.append(ds)
         if args.config:
             datasets.extend(projector.load_projector_config(args.config))
+        if args.logdir:
+            found, skipped = projector.load_logdir(args.logdir)
+            datasets.extend(found)
+            for w in skipped:
+                print(f"warning: {w}", file=sys.stderr)
     except projector.DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

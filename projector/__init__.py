@@ -10,7 +10,8 @@ Pure Python (numpy, pandas, scikit-learn, openTSNE, umap-learn); usable from a n
 from .analyses import run_analysis
 from .cache import ResultCache
 from .clusters import cluster_centres, cluster_names, hdbscan_labels, kmeans_labels
-from .dataset import Dataset, Sprite, load_dataset, load_projector_config, read_sprite, spherize_vectors
+from .dataset import (Dataset, Sprite, load_dataset, load_logdir, load_projector_config, read_sprite,
+                      spherize_vectors)
 from .density import density_grid
 from .errors import Cancelled, DataError
 from .faithfulness import far_on_map, neighbourhood_preservation, procrustes_displacement, trustworthiness_continuity
@@ -23,7 +24,7 @@ from .store import DatasetStore
 
 __all__ = [
     "Cancelled", "DataError", "Dataset", "DatasetStore", "Projection", "ResultCache", "Sprite",
-    "default_perplexity", "load_dataset", "load_projector_config", "nearest_neighbors", "project",
+    "default_perplexity", "load_dataset", "load_logdir", "load_projector_config", "nearest_neighbors", "project",
     "read_sprite", "search", "spherize_vectors",
     # analysis: clusters, outliers, how far to trust a map, density
     "run_analysis", "all_neighbors", "cluster_centres", "cluster_names", "density_grid", "far_on_map", "hdbscan_labels",

@@ -378,21 +378,67 @@ def load_dataset(vectors, metadata=None, *, name: str | None = None, shape=None,
 
 def load_projector_config(path) -> list[Dataset]:
     """Load every embedding a TensorBoard projector config (JSON or pbtxt) names."""
-    out = []
-    for spec in formats.read_projector_config(path):
-        shape = spec.shape
-        if spec.tensor_path.suffix.lower() == ".bytes" and shape is not None:
-            shape = (None, shape[1])  # the anchor shows the rows the file holds
-        ds = load_dataset(spec.tensor_path, spec.metadata_path, name=spec.name, shape=shape)
-        if spec.shape and spec.shape[0] and spec.shape[0] > ds.num_points:
-            ds.warnings.append(f"{spec.name}: the config says {spec.shape[0]:,} points but the tensor "
-                               f"file holds {ds.num_points:,}; showing those.")
-        if spec.sprite_path is not None:
-            ds.sprite, warning = read_sprite(spec.sprite_path, spec.sprite_dim, ds.num_points)
-            if warning:
-                ds.warnings.append(warning)
-        out.append(ds)
-    return out
+    return [_load_spec(spec) for spec in formats.read_projector_config(path)]
+
+
+def _load_spec(spec) -> Dataset:
+    """One embedding a projector config names: its tensor, metadata and sprite."""
+    shape = spec.shape
+    if spec.tensor_path.suffix.lower() == ".bytes" and shape is not None:
+        shape = (None, shape[1])  # the anchor shows the rows the file holds
+    ds = load_dataset(spec.tensor_path, spec.metadata_path, name=spec.name, shape=shape)
+    if spec.shape and spec.shape[0] and spec.shape[0] > ds.num_points:
+        ds.warnings.append(f"{spec.name}: the config says {spec.shape[0]:,} points but the tensor "
+                           f"file holds {ds.num_points:,}; showing those.")
+    if spec.sprite_path is not None:
+        ds.sprite, warning = read_sprite(spec.sprite_path, spec.sprite_dim, ds.num_points)
+        if warning:
+            ds.warnings.append(warning)
+    return ds
+
+
+LOGDIR_MAX_CONFIGS = 1_000   # projector configs read under one log folder
+
+
+def load_logdir(path) -> tuple[list[Dataset], list[str]]:
+    """Every embedding under a TensorBoard log folder, as ``tensorboard --logdir`` finds them: each folder
+    (the root or a run below it) with a ``projector_config.pbtxt``, such as PyTorch's ``SummaryWriter``
+    and tensorboardX write (one entry per tag and global step). Data sets are named "run · tensor".
+
+    Returns (data sets, warnings): an entry that cannot be read (a tensor inside a checkpoint, a missing
+    file) is a warning naming it, and the others still load; no config at all is a :class:`DataError`.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise DataError(f"{root} is not a folder; give --logdir the folder TensorBoard would be given.")
+    configs = sorted(root.rglob("projector_config.pbtxt"))[:LOGDIR_MAX_CONFIGS]
+    if not configs:
+        raise DataError(f"{root} holds no projector_config.pbtxt (in it or in a run folder below it); "
+                        "write embeddings with SummaryWriter.add_embedding or a projector config first.")
+    datasets, warnings = [], []
+    for config in configs:
+        run = config.parent.relative_to(root).as_posix()
+        run = "" if run == "." else run
+        try:
+            specs = formats.read_projector_config(config, skip_checkpoints=True)
+        except DataError as exc:
+            warnings.append(f"{run or root.name}: {exc}")
+            continue
+        for spec in specs:
+            if spec.tensor_path is None:
+                warnings.append(f"{run or root.name} · {spec.name}: the tensor is inside a checkpoint, which is not "
+                                "read yet; export it to .npy, .tsv or .bytes and name it in tensor_path.")
+                continue
+            try:
+                ds = _load_spec(spec)
+            except DataError as exc:
+                warnings.append(f"{run or root.name} · {spec.name}: {exc}")
+                continue
+            ds.name = f"{run} · {spec.name}" if run else spec.name
+            datasets.append(ds)
+    if not datasets:
+        raise DataError(f"no embedding under {root} could be read: " + "; ".join(warnings[:3]))
+    return datasets, warnings
 
 
 def read_sprite(path, dim, n: int):

@@ -474,7 +474,7 @@ def column_as_text(series: pd.Series) -> list[str]:
 class EmbeddingSpec:
     """One embedding of a projector config, with paths resolved inside the config's folder."""
     name: str
-    tensor_path: Path
+    tensor_path: Path | None   # None: the tensor lives in a checkpoint (read_projector_config(skip_checkpoints=True))
     shape: tuple | None = None
     metadata_path: Path | None = None
     sprite_path: Path | None = None
@@ -483,8 +483,10 @@ class EmbeddingSpec:
     extra: dict = field(default_factory=dict)
 
 
-def read_projector_config(path) -> list[EmbeddingSpec]:
-    """Read a TensorBoard projector config (``.json`` or ``projector_config.pbtxt``)."""
+def read_projector_config(path, *, skip_checkpoints: bool = False) -> list[EmbeddingSpec]:
+    """Read a TensorBoard projector config (``.json`` or ``projector_config.pbtxt``). An entry without a
+    tensor path (its tensor lives in a checkpoint) is an error, or, with ``skip_checkpoints``, a spec whose
+    ``tensor_path`` is None."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path.name} was not found; check the path of the projector config.")
@@ -505,6 +507,9 @@ def read_projector_config(path) -> list[EmbeddingSpec]:
     for i, item in enumerate(items):
         name = item.get("name") or f"embedding {i + 1}"
         if not item.get("tensor_path"):
+            if skip_checkpoints:
+                specs.append(EmbeddingSpec(name=name, tensor_path=None))
+                continue
             raise DataError(f"{name} in {path.name} has no tensor path; tensors inside checkpoints are "
                             "not read — export the tensor to .npy, .tsv or .bytes and name it.")
         specs.append(EmbeddingSpec(

@@ -73,3 +73,16 @@ def test_a_parquet_file_with_two_vector_columns_needs_its_column_named(tmp_path)
                               "--no-sample", "--data-dir", str(tmp_path / "d"))
     stop(proc)
     assert "docs (30 × 5)" in layout
+
+
+def test_logdir_opens_every_step_a_summary_writer_wrote(tmp_path):
+    from tensorboardX import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "logs" / "run1"))
+    for step in (0, 7):
+        w.add_embedding(np.random.default_rng(step).normal(size=(12, 4)).astype(np.float32), global_step=step,
+                        tag="emb")
+    w.close()
+    proc, _, layout = run_app("--logdir", str(tmp_path / "logs"), "--no-sample", "--data-dir", str(tmp_path / "d"))
+    stop(proc)
+    assert "run1 · emb:00000 (12 × 4)" in layout and "run1 · emb:00007 (12 × 4)" in layout
