@@ -234,7 +234,7 @@ def cleared_uploads(note: str = "") -> dict:
                       height=State(ids.SPRITE_HEIGHT, "value"), name=State(ids.UPLOAD_NAME, "value"),
                       column=State(ids.UPLOAD_COLUMN, "value")),
           prevent_initial_call=True)
-def on_load(_, vectors, metadata, dim, sprite, width, height, name, column):
+def on_load(_, vectors, metadata, dim, sprite, width, height, name, column=None):
     """Store the staged files as a data set and show it; the upload box folds away."""
     try:
         dataset_id, warnings = load_staged(vectors, metadata, dim, name, sprite, (width, height) if sprite else None,

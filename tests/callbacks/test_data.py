@@ -42,7 +42,8 @@ def test_load_shows_the_new_data_set_folds_the_box_and_empties_the_slots(data_di
     assert goto["message"]["kind"] == "warn" and "the last 2 points have no metadata" in goto["message"]["text"]
     assert out["upload_open"] is False and out["staged"]["vectors"] is None and out["staged"]["sprite"] is None
     bad = data.on_load(2, None, None, None, None, None, None, "")
-    assert bad["message"] == "Choose an embeddings file first (.npy, .npz, .tsv or .bytes)." and \
+    assert bad["message"] == ("Choose an embeddings file first (.npy, .npz, .tsv, .bytes, Parquet, Arrow or "
+                              "safetensors).") and \
         bad["message_kind"] == "message error"
 
 
