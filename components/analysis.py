@@ -81,7 +81,6 @@ def analysis_panel():
                   html.Progress(id=ids.ANALYSIS_PROGRESS, value="0", max="1", className="progress")],
                  className="buttons run-row"),
         html.Div(id=ids.ANALYSIS_PROGRESS_TEXT, className="hint"),
-        html.Div(id=ids.ANALYSIS_SUMMARY, className="hint analysis-summary"),
         message(ids.ANALYSIS_MESSAGE),
         dcc.Store(id=ids.ANALYSIS_JOB), dcc.Store(id=ids.ANALYSIS_RESULT),
     ], className="panel", id="analysis-panel")

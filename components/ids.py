@@ -186,7 +186,6 @@ ANALYSIS_PROGRESS = "analysis-progress"
 ANALYSIS_PROGRESS_TEXT = "analysis-progress-text"
 ANALYSIS_JOB = "analysis-job"              # the request the background analysis job gets
 ANALYSIS_RESULT = "analysis-result"        # what the job answers: the column it wrote
-ANALYSIS_SUMMARY = "analysis-summary"
 ANALYSIS_MESSAGE = "analysis-message"
 
 

@@ -268,7 +268,9 @@ def _compute(kind, request, used, ds, points, n, cache, stages, should_stop, pro
     if params.get("seed") == used["seed"]:
         raise DataError(f"the map on screen was made with seed {used['seed']}; pick another seed.")
     params["seed"] = used["seed"]
-    stages.stage(0, f"Running {projection['method'].upper().replace('TSNE', 't-SNE')} again with seed {used['seed']}…")
+    from .jobs import method_name
+
+    stages.stage(0, f"Running {method_name(projection['method'])} again with seed {used['seed']}…")
     other = project_fn(ds, projection["method"], dims=int(projection.get("dims") or 2), subset=points, params=params,
                        spherize=spherize, cache=cache, on_progress=lambda d, t, c=None: stages(d, t),
                        should_stop=should_stop).coords
