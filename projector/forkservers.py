@@ -9,7 +9,9 @@ from it start compiled. Only a UMAP job ever waits for that warm-up.
 from __future__ import annotations
 
 import io
+import atexit
 import os
+import signal
 import tempfile
 import threading
 from pathlib import Path
@@ -24,6 +26,7 @@ READY_FLAG_ENV = "PROJECTOR_WARM_FLAG"   # the file the warm server creates once
 
 _warm = forkserver.ForkServer()
 _started = False
+_starters: list[threading.Thread] = []
 
 
 class _WarmPopen(popen_forkserver.Popen):
@@ -65,9 +68,35 @@ def start(warm_umap: bool = True) -> None:
     os.environ[READY_FLAG_ENV] = str(flag)
     os.environ["PROJECTOR_WARM_UMAP"] = "1" if warm_umap and os.environ.get("PROJECTOR_WARM_UMAP") != "0" else "0"
     _warm.set_forkserver_preload(WARM_PRELOAD)
-    threading.Thread(target=forkserver.ensure_running, daemon=True).start()
-    threading.Thread(target=_warm.ensure_running, daemon=True).start()
+    _starters[:] = [threading.Thread(target=forkserver.ensure_running, daemon=True),
+                    threading.Thread(target=_warm.ensure_running, daemon=True)]
+    for t in _starters:
+        t.start()
     _started = True
+    atexit.register(stop)   # runs before multiprocess removes its temporary folder (registered earlier)
+
+
+def stop() -> None:
+    """Stop both servers (a command that ends early): the start-up threads are waited for first, so
+    nothing is still being created in multiprocess's temporary folder when the interpreter removes it."""
+    global _started
+    for t in _starters:
+        t.join(timeout=60)
+    for server in (forkserver._forkserver, _warm):
+        with server._lock:
+            pid, server._forkserver_pid = server._forkserver_pid, None
+            if pid is None:
+                continue
+            try:   # killed, not asked: the warm server would first finish its ~25 s warm-up
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            os.close(server._forkserver_alive_fd)
+            server._forkserver_alive_fd = None
+            if server._forkserver_address and not util.is_abstract_socket_namespace(server._forkserver_address):
+                Path(server._forkserver_address).unlink(missing_ok=True)
+    _started = False
 
 
 def warm_ready() -> bool:

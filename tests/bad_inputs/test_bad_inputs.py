@@ -51,7 +51,9 @@ def run_case(app, case: Case, tmp_path: Path) -> str:
         out = subprocess.run([sys.executable, str(ROOT / "app.py"), "--config", str(tmp_path / name), "--no-sample",
                               "--data-dir", str(app["data"])], capture_output=True, text=True, timeout=60, env=ENV)
         assert out.returncode == 2, out.stderr
-        return out.stderr.strip().splitlines()[-1]
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1, out.stderr      # the sentence, nothing the interpreter printed on its way out
+        return lines[-1]
     if "bookmarks" in case.files:
         name, data = case.files["bookmarks"]
         target = next(i for i in dataset_ids(app["data"])
