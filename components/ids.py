@@ -23,6 +23,13 @@ CAMERA_CAPTURE = "camera-capture"  # the plot's camera read in the browser when 
 # data panel
 DATASET = "dataset-picker"
 DATASET_INFO = "dataset-info"
+# a log folder's run × tensor × step picker (shown when data sets came from --logdir), and the tick that
+# brings data sets other clients or the log-folder watcher added into every client's list
+RUN_PICKER = "logdir-picker"
+PICK_RUN = "logdir-run"
+PICK_TENSOR = "logdir-tensor"
+PICK_STEP = "logdir-step"
+STORE_TICK = "store-tick"
 UPLOAD_BOX = "upload-box"
 UPLOAD_VECTORS = "upload-vectors-file"      # plain file inputs; assets/uploads.js streams them in chunks
 UPLOAD_METADATA = "upload-metadata-file"
