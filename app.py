@@ -194,6 +194,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--config", help="a TensorBoard projector config (.json or projector_config.pbtxt)")
     p.add_argument("--logdir", help="a TensorBoard log folder: every run's projector_config.pbtxt (as PyTorch's "
                    "SummaryWriter.add_embedding and tensorboardX write them), every tag and step")
+    p.add_argument("--reload-interval", type=float, default=5.0, metavar="SECONDS",
+                   help="how often the --logdir folder is scanned for new checkpoints, steps and runs "
+                        "(default 5; 0: only at start)")
     p.add_argument("--data-dir", default=str(services.DEFAULT_DATA_DIR),
                    help="where the data-set store, result cache and jobs live (default: data/)")
     p.add_argument("--no-sample", action="store_true", help="do not add the bundled digits sample")
@@ -245,6 +248,9 @@ def main(argv=None) -> int:
             print(f"warning: {w}", file=sys.stderr)
     app = create_app(args.data_dir, datasets=datasets, sample=not args.no_sample)
     app.server.test_client().get("/_dash-layout")   # Dash's set-up done before threads serve (see wsgi)
+    if args.logdir and args.reload_interval > 0:
+        from projector.watch import LogdirWatcher
+        LogdirWatcher(args.logdir, services.store(), interval=args.reload_interval).start()
     print(f"Embedding Projector on http://{args.host}:{args.port}/  (data in {services.data_dir()})", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0

@@ -123,6 +123,12 @@ def _staged(v):
     raise Refused("that upload handle was not made by this server; choose the file again.")
 
 
+def _options(v):
+    if v is None or (isinstance(v, list) and len(v) <= 100_000 and all(isinstance(o, dict) for o in v)):
+        return v
+    return []   # not a list this server sent: every data set counts as new, and the list is sent again
+
+
 def _tray(v):
     if v is None or (isinstance(v, list) and len(v) <= 10_000 and all(isinstance(b, dict) for b in v)):
         return v
@@ -171,6 +177,8 @@ COLUMN = _text(1_000)
 QUERY = _text(1_000)
 CONTROLS = {
     (ids.DATASET, "value"): _dataset_id,
+    (ids.PICK_RUN, "value"): _text(4_096), (ids.PICK_TENSOR, "value"): _text(4_096), (ids.PICK_STEP, "value"): _dataset_id,
+    (ids.STORE_TICK, "n_intervals"): _clicks, (ids.DATASET, "options"): _options,
     (ids.COLOR_BY, "value"): COLUMN, (ids.LABEL_BY, "value"): COLUMN, (ids.SEARCH_COLUMN, "value"): COLUMN,
     (ids.CUSTOM_COLUMN, "value"): COLUMN, (ids.TAG_COLUMN, "value"): COLUMN,
     (ids.SEARCH, "value"): QUERY, (ids.TAG_VALUE, "value"): _text(10_000),

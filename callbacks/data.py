@@ -7,6 +7,7 @@ import shutil
 
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, html, no_update
+from dash.exceptions import PreventUpdate
 
 import projector
 from components import ids
@@ -263,3 +264,81 @@ def cancel_upload(_, vectors, metadata, sprite):
             except projector.DataError:
                 pass
     return cleared_uploads("Upload cancelled; nothing was kept.")
+
+
+# ---------------------------------------------------------------- a log folder's run × tensor × step
+
+def _step_key(m: dict):
+    step = m["source"].get("step")
+    return (step is None, step if step is not None else 0, m.get("added", 0))
+
+
+def picker_for(dataset_id: str | None, manifests: list[dict] | None = None) -> dict:
+    """The run, tensor and step pickers for ``dataset_id``: options from every data set that came from a
+    log folder, values from that data set's own source (None where it has none)."""
+    manifests = services.store().list() if manifests is None else manifests
+    logged = [m for m in manifests if isinstance(m.get("source"), dict) and "run" in m["source"]]
+    if not logged:
+        return {"hidden": True, "runs": [], "run": None, "tensors": [], "tensor": None, "steps": [], "step": None}
+    mine = next((m["source"] for m in logged if m["id"] == dataset_id), None)
+    runs = sorted({m["source"]["run"] for m in logged})
+    run = mine["run"] if mine else None
+    tensors = sorted({m["source"].get("tensor") or "" for m in logged if m["source"]["run"] == run})
+    tensor = (mine.get("tensor") or "") if mine else None
+    steps = sorted((m for m in logged if m["source"]["run"] == run and (m["source"].get("tensor") or "") == tensor),
+                   key=_step_key)
+    return {"hidden": False,
+            "runs": [{"label": r or "(the log folder itself)", "value": r} for r in runs], "run": run,
+            "tensors": [{"label": t or "(unnamed)", "value": t} for t in tensors], "tensor": tensor,
+            "steps": [{"label": "step {:,}".format(m["source"]["step"]) if m["source"].get("step") is not None
+                       else "(no step)", "value": m["id"]} for m in steps],
+            "step": dataset_id if mine else None}
+
+
+PICKER = dict(hidden=Output(ids.RUN_PICKER, "hidden"), runs=Output(ids.PICK_RUN, "options"),
+              run=Output(ids.PICK_RUN, "value"), tensors=Output(ids.PICK_TENSOR, "options"),
+              tensor=Output(ids.PICK_TENSOR, "value"), steps=Output(ids.PICK_STEP, "options"),
+              step=Output(ids.PICK_STEP, "value"))
+
+
+@callback(output=PICKER, inputs=dict(setup=Input(ids.SETUP, "data")), prevent_initial_call=True)
+def set_up_picker(setup):
+    """The pickers follow the data set on screen, whichever way it was picked."""
+    return picker_for((setup or {}).get("dataset"))
+
+
+@callback(Output(ids.DATASET, "value", allow_duplicate=True),
+          Input(ids.PICK_RUN, "value"), Input(ids.PICK_TENSOR, "value"), Input(ids.PICK_STEP, "value"),
+          State(ids.DATASET, "value"), prevent_initial_call=True)
+def pick_logged(run, tensor, step, current):
+    """A run, tensor or step picked: the data set it names (a run or tensor: its latest step, the same
+    tensor where the run has one), through the data-set picker like any other pick."""
+    logged = [m for m in services.store().list() if isinstance(m.get("source"), dict) and "run" in m["source"]]
+    by_id = {m["id"]: m for m in logged}
+    triggered = ctx.triggered_prop_ids
+    if f"{ids.PICK_STEP}.value" in triggered and step in by_id:
+        target = step
+    else:
+        if f"{ids.PICK_TENSOR}.value" not in triggered and current in by_id:
+            tensor = by_id[current]["source"].get("tensor") or ""   # a new run: the same tensor, if it has one
+        in_run = [m for m in logged if m["source"]["run"] == run]
+        same = [m for m in in_run if (m["source"].get("tensor") or "") == tensor] or in_run
+        if not same:
+            return no_update
+        target = max(same, key=_step_key)["id"]
+    return no_update if target == current else target
+
+
+@callback(output=dict(options=Output(ids.DATASET, "options", allow_duplicate=True),
+                     **{k: Output(o.component_id, o.component_property, allow_duplicate=True) for k, o in PICKER.items()}),
+          inputs=dict(_tick=Input(ids.STORE_TICK, "n_intervals")),
+          state=dict(options=State(ids.DATASET, "options"), current=State(ids.DATASET, "value")),
+          prevent_initial_call=True)
+def store_tick(_tick, options, current):
+    """Every few seconds: data sets added since this page listed them (a new checkpoint in the log folder,
+    another client's upload) come into the lists; nothing else on screen changes."""
+    manifests = services.store().list()
+    listed = {o.get("value") for o in options or [] if isinstance(o, dict)}
+    if {m["id"] for m in manifests} == listed:
+        raise PreventUpdate
+    return {"options": dataset_options(), **picker_for(current, manifests)}

@@ -49,6 +49,17 @@ def upload_box(open_: bool):
     ], id=ids.UPLOAD_BOX, className="upload-box", open=open_)
 
 
+def run_picker():
+    """Run, tensor and step of a log folder's data set (hidden unless some data set came from one); the
+    step's options are the data sets themselves, so picking a step is picking a data set."""
+    return html.Div([
+        field("Run", dcc.Dropdown(id=ids.PICK_RUN, clearable=False, placeholder="Run"), inline=True),
+        field("Tensor", dcc.Dropdown(id=ids.PICK_TENSOR, clearable=False, placeholder="Tensor"), inline=True),
+        field("Step", dcc.Dropdown(id=ids.PICK_STEP, clearable=False, placeholder="Step"), inline=True),
+        dcc.Interval(id=ids.STORE_TICK, interval=5_000),
+    ], id=ids.RUN_PICKER, className="run-picker", hidden=True)
+
+
 def data_panel(dataset_options: list[dict], dataset_value: str | None):
     """Args: ``dataset_options`` the stored data sets as dropdown options; ``dataset_value`` the one
     shown first (None: nothing stored yet, and the upload box opens)."""
@@ -57,6 +68,7 @@ def data_panel(dataset_options: list[dict], dataset_value: str | None):
         dcc.Dropdown(id=ids.DATASET, options=dataset_options, value=dataset_value, clearable=False,
                      placeholder="No data set yet — load one below", className="dataset-picker"),
         html.Div(id=ids.DATASET_INFO, className="hint"),
+        run_picker(),
         field("Colour by", dcc.Dropdown(id=ids.COLOR_BY, placeholder="No colour"), inline=True),
         html.Div(id=ids.COLOR_MESSAGE, className="hint"),
         html.Div(id=ids.LEGEND, className="legend"),
