@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from pathlib import Path
 
 # Before numba or any job process starts: numba's workqueue layer avoids OpenMP, which cannot fork.
@@ -56,13 +57,25 @@ class JobManager(DiskcacheManager):
         except psutil.NoSuchProcess:
             pass
 
+    _polled = threading.local()   # the (key, job) this request's get_result found no result for yet
+
     def get_result(self, key, job):
         # Dash reads the result, then asks whether the job still runs; a job that finishes in between
         # looked cancelled (HTTP 204, no answer): read once more when it has just ended.
         result = super().get_result(key, job)
-        if result is self.UNDEFINED and job is not None and not self.job_running(job):
+        if result is self.UNDEFINED and job is not None and not super().job_running(job):
             result = super().get_result(key, job)
+        self._polled.pending = (key, str(job)) if result is self.UNDEFINED else None
         return result
+
+    def job_running(self, job):
+        # ... and a job that ends after that second look, before Dash's own question, has left its result:
+        # it still counts as running for this poll, so the page's next poll reads the result
+        running = super().job_running(job)
+        pending = getattr(self._polled, "pending", None)
+        if not running and pending and pending[1] == str(job) and self.result_ready(pending[0]):
+            return True
+        return running
 
 
 def background_manager():
