@@ -95,6 +95,21 @@ def add_sample(store: projector.DatasetStore) -> str:
     return store.add(ds)
 
 
+def opening_link(ds: projector.Dataset, *, images: bool = False) -> str:
+    """Store ``ds`` and return the query (``?view=<id>``) of a shared view that opens it as a first visit
+    would (PCA in 2-D, the Data panel's default colour, label and spherize; its images when ``images``),
+    whatever the browser showed last: how ``projector.show`` opens the data set it was just given."""
+    from callbacks.data import SPHERIZE_MIN_DIM, colour_choices, default_colour_column
+    from projector.state import clean_state
+
+    stored = services.store().get(services.store().add(ds))
+    _, unusable = colour_choices(stored)
+    raw = {"dataset": stored.id, "method": "pca", "dims": 2, "params": {"components": [0, 1]},
+           "colour_by": default_colour_column(stored, unusable), "label_by": stored.default_column(),
+           "spherize": stored.dim >= SPHERIZE_MIN_DIM, "images": images and stored.sprite is not None}
+    return "?view=" + services.states().put(clean_state(raw, stored.num_points, stored.dim))
+
+
 def create_app(data_dir=None, *, datasets: list[projector.Dataset] = (), sample: bool = True,
                warm_umap: bool = True) -> Dash:
     """The app over the store in ``data_dir`` (default ``data/``), with ``datasets`` added to it.
