@@ -17,6 +17,7 @@ from .errors import Cancelled, DataError
 from .faithfulness import far_on_map, neighbourhood_preservation, procrustes_displacement, trustworthiness_continuity
 from .knn import all_neighbors, map_neighbors
 from .neighbors import nearest_neighbors
+from .notebook import show
 from .outliers import most_unusual, outlier_scores
 from .projections import Projection, default_perplexity, project
 from .search import search
@@ -25,7 +26,7 @@ from .store import DatasetStore
 __all__ = [
     "Cancelled", "DataError", "Dataset", "DatasetStore", "Projection", "ResultCache", "Sprite",
     "default_perplexity", "load_dataset", "load_logdir", "load_projector_config", "nearest_neighbors", "project",
-    "read_sprite", "search", "spherize_vectors",
+    "read_sprite", "search", "show", "spherize_vectors",
     # analysis: clusters, outliers, how far to trust a map, density
     "run_analysis", "all_neighbors", "cluster_centres", "cluster_names", "density_grid", "far_on_map", "hdbscan_labels",
     "kmeans_labels", "map_neighbors", "most_unusual", "neighbourhood_preservation", "outlier_scores",
