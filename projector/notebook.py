@@ -43,7 +43,7 @@ class Dashboard:
     url: str
     dataset_id: str
     port: int
-    _server: "_Server" = field(repr=False, compare=False)
+    _server: _Server = field(repr=False, compare=False)
 
     @property
     def running(self) -> bool:
@@ -112,7 +112,7 @@ def show(vectors, metadata=None, *, sprite=None, sprite_dim=None, name: str | No
     ``.npz``, tensor ``.tsv``, Parquet/Arrow — ``file.parquet:column`` —, safetensors).
     ``metadata``: a DataFrame with one row per point, a path to a metadata TSV, a list of labels (one
     per point) or a dict of columns. ``sprite``: a sprite sheet PNG (thumbnails row-major; ``sprite_dim``
-    = one thumbnail's (width, height), needed unless the sheet is a square grid of ⌈√N⌉ × ⌈√N⌉) or an
+    = one thumbnail's (width, height), found when the sheet has ⌈√N⌉ thumbnails a row) or an
     N×h×w or N×h×w×c array of images (uint8, or floats in 0–1).
     ``port``: default the port this process already serves on, else 8050, else a free one.
     ``data_dir``: the store, result cache and jobs (default :func:`default_data_dir`); one per process,
@@ -230,10 +230,10 @@ def _display(board: Dashboard, mode: str, notebook: bool, height: int) -> None:
 # ---------------------------------------------------------------- inputs into one Dataset
 
 def _dataset(vectors, metadata, sprite, sprite_dim, name) -> Dataset:
-    if isinstance(vectors, Dataset):
-        vectors, name = vectors.vectors, name or vectors.name
+    if isinstance(vectors, Dataset):   # its own metadata, sprite and name unless others are given
         metadata = vectors.metadata if metadata is None else metadata
         sprite = vectors.sprite if sprite is None else sprite
+        vectors, name = vectors.vectors, name or vectors.name
     elif isinstance(vectors, pd.DataFrame):
         vectors = _frame_vectors(vectors)
     elif not isinstance(vectors, (str, os.PathLike, np.ndarray)):
@@ -290,20 +290,22 @@ def _metadata_frame(metadata):
 
 
 def _grid_tile(path, n: int):
-    """One thumbnail's (width, height) in a sheet that is a square grid of ⌈√n⌉ × ⌈√n⌉ (TensorBoard's
-    own sprite maker writes these)."""
+    """One thumbnail's (width, height) in a sheet of ⌈√n⌉ thumbnails a row, with ⌈√n⌉ rows (TensorBoard's
+    own sprite maker pads the sheet square) or just the rows needed (as :func:`sprite_from_images` writes)."""
     from PIL import Image
 
     try:
         with Image.open(path) as im:
             width, height = im.size
-    except Exception:   # read_sprite reports a missing or unreadable sheet in its own words
+    except (OSError, ValueError, SyntaxError):   # read_sprite reports a missing or unreadable sheet in its words
         return 1, 1
     side = math.ceil(math.sqrt(n))
-    if width % side or height % side:
-        raise DataError(f"the sprite {Path(path).name} ({width} × {height} px) is not a square grid of {side} × "
-                        f"{side} thumbnails; give sprite_dim=(width, height) of one thumbnail.")
-    return width // side, height // side
+    heights = [height // rows for rows in (side, math.ceil(n / side)) if height % rows == 0]
+    if width % side or not heights:
+        raise DataError(f"the sprite {Path(path).name} ({width} × {height} px) is not a grid of {side} thumbnails "
+                        "a row; give sprite_dim=(width, height) of one thumbnail.")
+    w = width // side
+    return w, w if w in heights else heights[0]   # both fit: the one with square thumbnails
 
 
 def sprite_from_images(images, n: int) -> Sprite:
