@@ -5,6 +5,7 @@ Every method runs on every point it is given — nothing is sampled. Long method
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -133,17 +134,24 @@ def _key(dataset, method, dims, used, subset_digest, spherize, cache) -> str:
 
 def project(dataset, method: str, *, dims: int = 2, subset=None, params: dict | None = None,
             spherize: bool = False, cache=None, on_progress=None, should_stop=None,
-            only_cached: bool = False) -> Projection | None:
+            only_cached: bool = False, init=None) -> Projection | None:
     """Project all points of ``dataset`` (or the points in ``subset``) with ``method``.
 
     ``method`` is "pca", "tsne", "umap", "custom" or "raw"; ``dims`` is 2 or 3 (custom is 2D).
     Returns a :class:`Projection`; with a :class:`ResultCache` as ``cache`` an earlier result
     for the same data, method and parameters is returned without recomputing. With
     ``only_cached=True`` nothing is computed: a cache miss returns None.
+
+    ``init`` (t-SNE and UMAP only): the starting coordinates, one row per projected point, instead of
+    the method's own start (PCA for t-SNE, spectral for UMAP); a digest of them is one of the parameters
+    (``params["init"]``), so it is part of the result's cache key.
     """
     method, dims, subset_idx = _checked(dataset, method, dims, subset)
     n = dataset.num_points if subset_idx is None else len(subset_idx)
     used = fill_params(method, dims, n, dataset.dim, params)
+    if init is not None:
+        init = _checked_init(method, init, n, dims)
+        used["init"] = hashlib.blake2b(init.tobytes(), digest_size=10).hexdigest()
     progress = on_progress or (lambda done, total, coords=None: None)
     stop = should_stop or (lambda: False)
     key = _key(dataset, method, dims, used, subset_digest(subset_idx), spherize, cache) if cache else None
@@ -157,7 +165,7 @@ def project(dataset, method: str, *, dims: int = 2, subset=None, params: dict | 
         X = Rows(dataset, spherize, subset_idx)  # read block by block: a large set is never copied whole
         runner = {"pca": _pca, "tsne": _tsne, "umap": _umap, "custom": _custom, "raw": _raw}[method]
         coords, info = runner(dataset, X, PCA_COMPONENTS if method == "pca" else dims, used, subset_idx,
-                              progress, stop)
+                              progress, stop, **({} if init is None else {"init": init}))
         if X.scale != 1.0 and method in ("pca", "custom", "raw"):   # back to the vectors' own units
             with np.errstate(over="ignore"):
                 unscaled = (np.asarray(coords, dtype=np.float64) / X.scale).astype(np.float32)
@@ -181,6 +189,18 @@ def project(dataset, method: str, *, dims: int = 2, subset=None, params: dict | 
         coords = np.ascontiguousarray(coords[:, comps])
     return Projection(method=method, dims=coords.shape[1], coords=coords, params=used, info=info,
                       subset=subset_idx, cached=cached, key=key)
+
+
+def _checked_init(method: str, init, n: int, dims: int) -> np.ndarray:
+    """Starting coordinates as float64 n × dims, or the sentence that says why they cannot be used."""
+    if method not in ("tsne", "umap"):
+        raise DataError("only t-SNE and UMAP start from given coordinates.")
+    init = np.ascontiguousarray(init, dtype=np.float64)
+    if init.shape != (n, dims):
+        raise DataError(f"the starting coordinates must be one row of {dims} numbers per projected point ({n:,}).")
+    if not np.isfinite(init).all():
+        raise DataError("some starting coordinates are not finite numbers.")
+    return init
 
 
 PCA_IN_MEMORY_MAX = 16_000_000   # values (n × D) up to which scikit-learn's solver gets the rows in memory
@@ -247,7 +267,7 @@ def _reduce(X) -> np.ndarray:
     return np.asarray(X, dtype=np.float32)
 
 
-def _tsne(dataset, X, dims, params, subset, progress, stop):
+def _tsne(dataset, X, dims, params, subset, progress, stop, init=None):
     from openTSNE import TSNEEmbedding, affinity, initialization, nearest_neighbors
 
     from . import tsne_fast
@@ -273,7 +293,15 @@ def _tsne(dataset, X, dims, params, subset, progress, stop):
                                          random_state=params["seed"], verbose=False)
     if stop():
         raise Cancelled()
-    init = initialization.pca(Xr, n_components=dims, random_state=params["seed"], verbose=False)
+    if init is not None and np.any(init.std(axis=0) > 0):
+        # a finished map to start from (another embedding's): kept at its own scale and without early
+        # exaggeration, so the points keep their places unless their neighbours moved (on digits, the
+        # unchanged points move a quarter as far as from openTSNE's rescaled start, which forgets the map)
+        init, early = init - init.mean(axis=0), 0
+    elif init is not None:   # every point at one spot: nothing to start from
+        init = initialization.random(Xr, n_components=dims, random_state=params["seed"], verbose=False)
+    else:
+        init = initialization.pca(Xr, n_components=dims, random_state=params["seed"], verbose=False)
     aff.P = aff.P.astype(np.float32)  # halves P's memory (37.6M values, 150 MB saved, at 100k points)
     gradient = "fft" if dims == 2 and n >= TSNE_FFT_MIN_POINTS else "bh"
     objective = tsne_fast.fft_objective if gradient == "fft" else tsne_fast.bh_objective
@@ -289,7 +317,8 @@ def _tsne(dataset, X, dims, params, subset, progress, stop):
         return False
 
     common = dict(callbacks=callback, callbacks_every_iters=TSNE_FRAME_EVERY, n_jobs=n_jobs)
-    emb = emb.optimize(n_iter=early, exaggeration=12, momentum=0.5, learning_rate=lr, **common)
+    if early:
+        emb = emb.optimize(n_iter=early, exaggeration=12, momentum=0.5, learning_rate=lr, **common)
     state["offset"] = early
     emb = emb.optimize(n_iter=total - early, exaggeration=1, momentum=0.8, learning_rate=lr, **common)
     coords = _finite(emb, "t-SNE")
@@ -317,7 +346,7 @@ class _EpochReader:
         pass
 
 
-def _umap(dataset, X, dims, params, subset, progress, stop):
+def _umap(dataset, X, dims, params, subset, progress, stop, init=None):
     import umap
 
     n = X.shape[0]
@@ -333,9 +362,11 @@ def _umap(dataset, X, dims, params, subset, progress, stop):
                         f"{n}. Use PCA or t-SNE for so few.")
     _require_spread(Xr, "UMAP")
     # the spectral start needs more points than dimensions plus neighbours; below that, a random start
-    init = "spectral" if n > max(params["n_neighbors"], dims) + 10 else "random"
+    start = "spectral" if n > max(params["n_neighbors"], dims) + 10 else "random"
+    if init is not None and np.all(init.std(axis=0) > 0):
+        start = init   # umap-learn scales each axis of a given start to 0–10 itself
     reducer = umap.UMAP(n_neighbors=max(2, min(params["n_neighbors"], n - 1)), min_dist=params["min_dist"],
-                        n_components=dims, n_epochs=n_epochs, random_state=params["seed"], init=init,
+                        n_components=dims, n_epochs=n_epochs, random_state=params["seed"], init=start,
                         tqdm_kwds={"disable": False, "file": reader, "bar_format": "{n}/{total}",
                                    "mininterval": 0.2})
     coords = _finite(reducer.fit_transform(Xr), "UMAP")
