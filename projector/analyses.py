@@ -1,5 +1,6 @@
 """Analyses of a view's points that become metadata columns: named clusters, outlier scores, how well the map
-keeps each point's neighbours, how far each point moves when the map is made again with another seed.
+keeps each point's neighbours, how far each point moves when the map is made again with another seed, how much
+of each point's neighbourhood another embedding of the same rows keeps (compare).
 
 One entry point, :func:`run_analysis`, serves the job process and a notebook alike. An analysis works on the
 points a view shows (all, or an isolated subset), in the original space (spherized when the view is) or on the
@@ -7,8 +8,14 @@ projection on screen; its result is cached by content, and it is kept as the nex
 set, so it colours, searches, isolates, exports and bookmarks like any column (points outside the subset are
 missing). A request is plain JSON::
 
-    {"kind": "clusters" | "outliers" | "faithfulness" | "stability", "dataset", "subset" (digest or None),
-     "spherize", "metric", "params" {...}, "projection" {"key", "method", "dims", "params"} or None}
+    {"kind": "clusters" | "outliers" | "faithfulness" | "stability" | "compare", "dataset",
+     "subset" (digest or None), "spherize", "metric", "params" {...},
+     "projection" {"key", "method", "dims", "params"} or None}
+
+A comparison's ``params`` name data set B (``other``, the same number of points) and ``k``; its column is
+the Jaccard overlap of each point's k exact neighbours in A and in B (the same rows of B when a subset is
+isolated), and with a projection on screen it also makes B's map aligned onto it
+(:func:`projector.compare.aligned_layout`).
 """
 from __future__ import annotations
 
@@ -22,7 +29,7 @@ from .cache import ENGINE_VERSION
 from .dataset import Rows
 from .errors import DataError
 
-KINDS = ("clusters", "outliers", "faithfulness", "stability")
+KINDS = ("clusters", "outliers", "faithfulness", "stability", "compare")
 ANALYSIS_VERSION = "1"
 MIN_CLUSTER_SIZE = (2, 100_000)
 KMEANS_K = (2, 1_000)
@@ -31,6 +38,8 @@ NAME_TERMS = 3
 NOISE = "noise"                 # the value of the points in no cluster
 CLUSTER_PREFIX = "clusters ("   # how the columns of each analysis begin
 OUTLIER_PREFIX = "outlier score ("
+COMPARE_PREFIX = "agreement@"
+MOST_CHANGED = 20               # points a comparison lists whose neighbourhoods changed most
 
 
 def _whole(params: dict, name: str, default: int, bounds: tuple[int, int], what: str) -> int:
@@ -75,11 +84,29 @@ def analysis_params(kind: str, params: dict | None, n: int) -> dict:
         return {"k": _whole(p, "k", 10, NEIGHBOURS_K, "the number of neighbours k")}
     if kind == "stability":
         return {"seed": _whole(p, "seed", 1, (0, 2**31 - 1), "the seed")}
+    if kind == "compare":
+        other = p.get("other")
+        if not isinstance(other, str) or not other:
+            raise DataError("pick the data set B to compare with.")
+        return {"other": other, "k": _whole(p, "k", 10, NEIGHBOURS_K, "the number of neighbours k")}
     raise DataError(f"unknown analysis {kind!r}; use one of {', '.join(KINDS)}.")
 
 
-def column_name(kind: str, params: dict, projection: dict | None = None) -> str:
-    """The metadata column an analysis writes."""
+def compared_with(store, dataset_id: str, other_id) -> object:
+    """Data set B of a comparison with data set A (``dataset_id``): another stored data set of as many points."""
+    if other_id == dataset_id:
+        raise DataError("B is the data set on screen; pick another one to compare with.")
+    if not isinstance(other_id, str) or other_id not in store:
+        raise DataError("data set B is not on the server (any more); pick another one to compare with.")
+    a, b = store.get(dataset_id), store.get(other_id)
+    if b.num_points != a.num_points:
+        raise DataError(f"{b.name} has {b.num_points:,} points and {a.name} {a.num_points:,}: a comparison needs "
+                        "two embeddings of the same rows.")
+    return b
+
+
+def column_name(kind: str, params: dict, projection: dict | None = None, other_name: str | None = None) -> str:
+    """The metadata column an analysis writes (a comparison's names data set B, ``other_name``)."""
     from .jobs import method_name
 
     shown = method_name((projection or {}).get("method", "")) if projection else ""
@@ -91,20 +118,24 @@ def column_name(kind: str, params: dict, projection: dict | None = None) -> str:
         return f"{OUTLIER_PREFIX}{'LOF' if params['method'] == 'lof' else 'k-th distance'}, k={params['k']}{how})"
     if kind == "faithfulness":
         return f"neighbours kept ({shown}, k={params['k']})"
+    if kind == "compare":
+        other = " ".join(str(other_name or params["other"]).split())   # no tab or line break in a column name
+        return f"{COMPARE_PREFIX}{params['k']} vs {other if len(other) <= 60 else other[:59] + '…'}"
     return f"moved ({shown}, seed {params['seed']})"
 
 
 def result_key(request: dict, used: dict) -> str:
     """The cache key of an analysis's arrays: what they are computed from, never the names' column."""
     stored = request["kind"] == "outliers" and used.get("space") == "stored"   # measured without the view's choices
+    # a comparison's column reads no map (B's aligned map is kept under its own key)
+    no_map = request["kind"] in ("outliers", "compare") or (request["kind"] == "clusters" and used.get("space") == "vectors")
     doc = {"kind": request["kind"], "dataset": request["dataset"], "subset": request.get("subset"),
            "spherize": bool(request.get("spherize")) and not stored,
            "metric": "euclidean" if stored else request.get("metric") or "cosine",
            "params": {k: v for k, v in used.items() if k != "name_by"},
-           "projection": (request.get("projection") or {}).get("key")
-           if request["kind"] != "outliers" and not (request["kind"] == "clusters" and used.get("space") == "vectors")
-           else None,
-           "components": (request.get("projection") or {}).get("params", {}).get("components"),
+           "projection": None if no_map else (request.get("projection") or {}).get("key"),
+           "components": None if request["kind"] == "compare" else
+           (request.get("projection") or {}).get("params", {}).get("components"),
            "engine": ENGINE_VERSION, "analysis": ANALYSIS_VERSION}
     return "analysis:" + hashlib.blake2b(json.dumps(doc, sort_keys=True, default=str).encode(), digest_size=16).hexdigest()
 
@@ -205,8 +236,10 @@ def neighbour_graph(ds, points, spherize: bool, metric: str, k: int, cache=None,
     return indices[:, :k], distances[:, :k]
 
 
-def _compute(kind, request, used, ds, points, n, cache, stages, should_stop, project_fn):
+def _compute(kind, request, used, ds, points, n, cache, stages, should_stop, project_fn, other=None):
     spherize, metric = bool(request.get("spherize")), request.get("metric") or "cosine"
+    if kind == "compare":
+        return _compare(used, ds, other, points, n, spherize, metric, cache, stages, should_stop)
     if kind == "clusters":
         from .clusters import hdbscan_labels, kmeans_labels
 
@@ -279,11 +312,59 @@ def _compute(kind, request, used, ds, points, n, cache, stages, should_stop, pro
     return {"moved": np.asarray(moved, dtype=np.float64)}, {"median": float(median)}
 
 
+def _compare(used, ds, other, points, n, spherize, metric, cache, stages, should_stop):
+    """Both exact k-neighbour graphs of the view's points (A's, and B's of the same rows) and their overlap."""
+    from .compare import most_changed, neighbour_overlap
+
+    k = used["k"]
+    if k >= n:
+        raise DataError(f"the view has {n:,} points; use at most {n - 1:,} neighbours.")
+    graphs = []
+    for i, (which, dataset) in enumerate((("A", ds), ("B", other))):
+        stages.stage(i, f"Finding every point's {k} exact neighbours in {which} ({dataset.name})…")
+        graphs.append(neighbour_graph(dataset, points, spherize, metric, k, cache, stages, should_stop)[0])
+    overlap = neighbour_overlap(*graphs)
+    rows = np.arange(n) if points is None else np.asarray(points)
+    listed = [{"point": int(rows[r]), "agreement": float(overlap[r]),
+               "a": rows[graphs[0][r]].tolist(), "b": rows[graphs[1][r]].tolist()}
+              for r in most_changed(overlap, MOST_CHANGED)]
+    return {"agreement": np.asarray(overlap, dtype=np.float64)}, {
+        "agreement": float(overlap.mean()), "k": k, "points": n, "unchanged": int((overlap == 1).sum()),
+        "most_changed": listed}
+
+
+def _compare_map(request, ds_a, ds_b, points, n, cache, stages, should_stop) -> tuple[dict, bool]:
+    """B's map aligned onto A's on screen (see :func:`projector.compare.aligned_layout`): (``{"map": …}``, whether
+    it was cached), or ``{"map": None, "map_note": why}`` when there is none to make (no map on screen, a
+    bookmark's coordinates, a method B's vectors cannot be projected with)."""
+    from .compare import aligned_layout
+    from .jobs import method_name
+
+    projection = request.get("projection") or {}
+    if not projection.get("key"):
+        return {"map": None, "map_note": "draw a projection to see B's map beside A's."}, True
+    try:
+        reference = _map_coords(cache, projection, n)
+        how = " started from A's map" if projection.get("method") in ("tsne", "umap") else ""
+        stages.stage(2, f"B's {method_name(projection.get('method', ''))}{how}, aligned onto A's…")
+        layout = aligned_layout(ds_b, reference, projection, points, spherize=bool(request.get("spherize")),
+                                cache=cache, on_progress=lambda done, total, coords=None: stages(done, total),
+                                should_stop=should_stop, ds_a=ds_a)
+    except DataError as exc:
+        return {"map": None, "map_note": str(exc)}, True
+    return {"map": {"key": layout["key"], "method": projection.get("method"), "dims": int(reference.shape[1]),
+                    "projection": projection.get("key"),
+                    "components": (projection.get("params") or {}).get("components"),
+                    "median_move": layout["median_move"]}, "map_note": None}, layout["cached"]
+
+
 def run_analysis(dataset_id: str, request: dict, *, store, cache, on_progress=None, should_stop=None) -> dict:
     """Compute ``request`` (see the module) for data set ``dataset_id`` and keep its column.
 
     Returns ``{"column", "version", "summary", "cached"}``; for clusters the summary lists each cluster's
-    value, name and size. ``on_progress(done, total, text)``; ``should_stop()`` → :class:`Cancelled`.
+    value, name and size; for a comparison it holds the overall agreement (mean Jaccard), the most changed
+    points with both neighbour lists, data set B and B's aligned map (``"map"``: its key in the result
+    cache, or None and ``"map_note"``). ``on_progress(done, total, text)``; ``should_stop()`` → :class:`Cancelled`.
     """
     from .projections import project
 
@@ -300,9 +381,11 @@ def run_analysis(dataset_id: str, request: dict, *, store, cache, on_progress=No
     if n < 3:
         raise DataError("an analysis needs at least 3 points.")
     used = analysis_params(kind, request.get("params"), n)
+    other = compared_with(store, dataset_id, used["other"]) if kind == "compare" else None
     request = {**request, "dataset": dataset_id}
     key = result_key(request, used)
-    stages = _Stages(on_progress, 3)
+    last = 4 if kind == "compare" else 3   # a comparison's stages: A's graph, B's graph, B's map, the column
+    stages = _Stages(on_progress, last)
     blob = cache.get_blob(key)
     cached = blob is not None
     arrays = summary = None
@@ -312,16 +395,20 @@ def run_analysis(dataset_id: str, request: dict, *, store, cache, on_progress=No
         except (ValueError, KeyError, OSError):
             cached = False
     if not cached:
-        arrays, summary = _compute(kind, request, used, ds, points, n, cache, stages, should_stop, project)
+        arrays, summary = _compute(kind, request, used, ds, points, n, cache, stages, should_stop, project, other)
         try:
             cache.set_blob(key, _pack(arrays, summary))
         except DataError:
             pass   # a full disk: the column is still written below (or says why not)
-    stages.stage(2, "Saving the column…")
-    name = column_name(kind, used, request.get("projection"))
+    if kind == "compare":
+        made, map_cached = _compare_map(request, ds, other, points, n, cache, stages, should_stop)
+        cached = cached and map_cached
+        summary = {**summary, "other": other.id, "other_name": other.name, **made}
+    stages.stage(last - 1, "Saving the column…")
+    name = column_name(kind, used, request.get("projection"), other.name if other is not None else None)
     values, summary = _column(kind, arrays, summary, used, ds, points)
     ds = store.add_columns(dataset_id, {name: values}, note={"analysis": kind, "params": used})
-    stages.stage(3, "Done.")
+    stages.stage(last, "Done.")
     return {"column": name, "version": ds.metadata_version, "summary": summary, "cached": cached, "kind": kind}
 
 
