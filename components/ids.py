@@ -199,3 +199,22 @@ ANALYSIS_MESSAGE = "analysis-message"
 def cluster_row(index) -> dict:
     """The ``index``-th listed cluster (largest first); a click selects its points."""
     return {"type": "cluster-row", "index": index}
+
+# comparing two embeddings of the same rows: the Analysis panel's Compare tab and B's map beside the main one
+COMPARE_OTHER = "compare-other"            # data set B (the same number of points)
+COMPARE_OTHER_HINT = "compare-other-hint"  # why the list of B is empty
+COMPARE_K = "compare-k"
+COMPARE_SUMMARY = "compare-summary"        # the overall agreement
+COMPARE_LIST = "compare-list"              # the points whose neighbourhoods changed most
+COMPARE_DETAIL = "compare-detail"          # the clicked point's neighbours in A and in B, side by side
+COMPARISON = "comparison"                  # the comparison on screen: A, its points, B, k, column, B's map
+COMPARE_BOX = "compare-box"                # B's map with its bar; hidden without a comparison
+COMPARE_CAPTION = "compare-caption"
+COMPARE_CLOSE = "compare-close"
+COMPARE_GRAPH = "compare-map"
+COMPARE_DRAWN = "compare-drawn"            # what B's map holds now; written by callbacks/compare.py only
+
+
+def compare_row(index) -> dict:
+    """The ``index``-th most changed point of the comparison (lowest agreement first); a click selects it."""
+    return {"type": "compare-row", "index": index}
