@@ -20,8 +20,8 @@ import multiprocess
 from multiprocess import forkserver, popen_forkserver, spawn, util
 from multiprocess.context import ForkServerProcess, reduction, set_spawning_popen
 
-QUICK_PRELOAD = ["projector.jobs", "callbacks.jobs", "sklearn.decomposition"]
-WARM_PRELOAD = ["projector.warm", "callbacks.jobs"]
+QUICK_PRELOAD = ["projector.nointerrupt", "projector.jobs", "callbacks.jobs", "sklearn.decomposition"]
+WARM_PRELOAD = ["projector.nointerrupt", "projector.warm", "callbacks.jobs"]
 READY_FLAG_ENV = "PROJECTOR_WARM_FLAG"   # the file the warm server creates once its warm-up is done
 
 _warm = forkserver.ForkServer()
@@ -105,9 +105,15 @@ def warm_ready() -> bool:
     return not _started or not flag or Path(flag).exists()
 
 
+def _uninterrupted(target, *args):
+    # the fork server restores SIGINT's default in each child: ignored again here (see projector.nointerrupt)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return target(*args)
+
+
 def process(target, args, *, warm: bool):
     """A started job process running ``target(*args)``, forked from the warm or the quick server."""
     cls = WarmProcess if warm and _started else multiprocess.Process
-    proc = cls(target=target, args=args)
+    proc = cls(target=_uninterrupted, args=(target, *args))
     proc.start()
     return proc

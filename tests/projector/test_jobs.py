@@ -124,3 +124,38 @@ if __name__ == "__main__":
     assert out.returncode == 0, out.stderr
     _, seconds, warm = out.stdout.split()
     assert warm == "False", f"the quick job ended after {seconds} s, once the warm-up was done: it waited for it"
+
+
+def test_a_ctrl_c_for_the_process_group_ends_neither_a_job_nor_its_servers(tmp_path):
+    """Jupyter's "interrupt kernel" sends SIGINT to the kernel's whole process group: a job running then,
+    and the servers (one of them still warming up), carry on."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "interrupted.py"
+    done = tmp_path / "done"
+    script.write_text(f"""
+import os, signal, sys, time
+sys.path.insert(0, {str(jobs.__file__.rsplit('/projector/', 1)[0])!r})
+from projector import forkservers
+
+def slow(path):
+    time.sleep(3)
+    open(path, "w").write("finished")
+
+if __name__ == "__main__":
+    os.setpgrp()
+    forkservers.start(warm_umap=True)
+    p = forkservers.process(slow, ({str(done)!r},), warm=False)
+    time.sleep(1.5)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)    # this process stands for the kernel, which catches it
+    os.killpg(os.getpgrp(), signal.SIGINT)
+    p.join()
+    servers = [s._forkserver_pid for s in (forkservers.forkserver._forkserver, forkservers._warm)]
+    alive = [os.waitpid(pid, os.WNOHANG) == (0, 0) for pid in servers]
+    print(p.exitcode, *alive, flush=True)
+""")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "True", "True"], out.stderr[-2000:]
+    assert done.read_text() == "finished"
