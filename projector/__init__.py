@@ -22,6 +22,7 @@ from .outliers import most_unusual, outlier_scores
 from .projections import Projection, default_perplexity, project
 from .search import search
 from .store import DatasetStore
+from .tbexport import LogdirExport, logdir_zip, write_logdir
 
 __all__ = [
     "Cancelled", "DataError", "Dataset", "DatasetStore", "Projection", "ResultCache", "Sprite",
@@ -31,4 +32,6 @@ __all__ = [
     "run_analysis", "all_neighbors", "cluster_centres", "cluster_names", "density_grid", "far_on_map", "hdbscan_labels",
     "kmeans_labels", "map_neighbors", "most_unusual", "neighbourhood_preservation", "outlier_scores",
     "procrustes_displacement", "trustworthiness_continuity",
+    # export back: a TensorBoard log folder
+    "LogdirExport", "logdir_zip", "write_logdir",
 ]
