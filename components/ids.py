@@ -121,6 +121,8 @@ EXPORT_TSV = "export-tsv"
 EXPORT_LIST = "export-list"
 EXPORT_HTML = "export-html"
 EXPORT_SVG = "export-svg"
+EXPORT_TENSORBOARD = "export-tensorboard"
+TENSORBOARD_LINK = "tensorboard-link"    # {"url", "name"} of a log folder ready to download
 EXPORT_MESSAGE = "export-message"
 
 # tagging ("Edit by")
