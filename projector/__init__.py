@@ -9,13 +9,14 @@ Pure Python (numpy, pandas, scikit-learn, openTSNE, umap-learn); usable from a n
 """
 from .analyses import run_analysis
 from .cache import ResultCache
+from .checkpoint import CheckpointReader, all_checkpoints, latest_checkpoint
 from .clusters import cluster_centres, cluster_names, hdbscan_labels, kmeans_labels
-from .dataset import (Dataset, Sprite, load_dataset, load_logdir, load_projector_config, read_sprite,
-                      spherize_vectors)
+from .dataset import Dataset, Sprite, load_dataset, load_projector_config, read_sprite, spherize_vectors
 from .density import density_grid
 from .errors import Cancelled, DataError
 from .faithfulness import far_on_map, neighbourhood_preservation, procrustes_displacement, trustworthiness_continuity
 from .knn import all_neighbors, map_neighbors
+from .logdir import load_logdir
 from .neighbors import nearest_neighbors
 from .notebook import show
 from .outliers import most_unusual, outlier_scores
@@ -25,8 +26,9 @@ from .store import DatasetStore
 from .tbexport import LogdirExport, logdir_zip, write_logdir
 
 __all__ = [
-    "Cancelled", "DataError", "Dataset", "DatasetStore", "Projection", "ResultCache", "Sprite",
-    "default_perplexity", "load_dataset", "load_logdir", "load_projector_config", "nearest_neighbors", "project",
+    "Cancelled", "CheckpointReader", "DataError", "Dataset", "DatasetStore", "Projection", "ResultCache", "Sprite",
+    "all_checkpoints", "default_perplexity", "latest_checkpoint", "load_dataset", "load_logdir",
+    "load_projector_config", "nearest_neighbors", "project",
     "read_sprite", "search", "show", "spherize_vectors",
     # analysis: clusters, outliers, how far to trust a map, density
     "run_analysis", "all_neighbors", "cluster_centres", "cluster_names", "density_grid", "far_on_map", "hdbscan_labels",

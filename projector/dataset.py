@@ -119,13 +119,15 @@ class Dataset:
     _id: str | None = None
     _derived: dict = field(default_factory=dict, repr=False)
     metadata_version: int = 0   # 0: the metadata as loaded; each tag edit in the store adds one
+    source: dict | None = None  # where a log folder's data set came from: {"logdir", "run", "tensor", "step"}
 
     def with_metadata(self, frame: pd.DataFrame, version: int) -> "Dataset":
         """The same vectors (and id) with another version of the metadata; what only the vectors
         determine (centroid, radii, norms) is kept, what the labels determine is not."""
         keep = {k: v for k, v in self._derived.items() if k in ("sphere", "norms", "range")}
         return Dataset(vectors=self.vectors, metadata=frame, name=self.name, warnings=list(self.warnings),
-                       sprite=self.sprite, _id=self.id, _derived=keep, metadata_version=int(version))
+                       sprite=self.sprite, _id=self.id, _derived=keep, metadata_version=int(version),
+                       source=self.source)
 
     @property
     def num_points(self) -> int:
@@ -397,48 +399,11 @@ def _load_spec(spec) -> Dataset:
     return ds
 
 
-LOGDIR_MAX_CONFIGS = 1_000   # projector configs read under one log folder
+def load_logdir(path, skip=frozenset()):
+    """Every embedding under a TensorBoard log folder: see :func:`projector.logdir.load_logdir`."""
+    from .logdir import load_logdir as load   # logdir builds on this module
 
-
-def load_logdir(path) -> tuple[list[Dataset], list[str]]:
-    """Every embedding under a TensorBoard log folder, as ``tensorboard --logdir`` finds them: each folder
-    (the root or a run below it) with a ``projector_config.pbtxt``, such as PyTorch's ``SummaryWriter``
-    and tensorboardX write (one entry per tag and global step). Data sets are named "run · tensor".
-
-    Returns (data sets, warnings): an entry that cannot be read (a tensor inside a checkpoint, a missing
-    file) is a warning naming it, and the others still load; no config at all is a :class:`DataError`.
-    """
-    root = Path(path)
-    if not root.is_dir():
-        raise DataError(f"{root} is not a folder; give --logdir the folder TensorBoard would be given.")
-    configs = sorted(root.rglob("projector_config.pbtxt"))[:LOGDIR_MAX_CONFIGS]
-    if not configs:
-        raise DataError(f"{root} holds no projector_config.pbtxt (in it or in a run folder below it); "
-                        "write embeddings with SummaryWriter.add_embedding or a projector config first.")
-    datasets, warnings = [], []
-    for config in configs:
-        run = config.parent.relative_to(root).as_posix()
-        run = "" if run == "." else run
-        try:
-            specs = formats.read_projector_config(config, skip_checkpoints=True)
-        except DataError as exc:
-            warnings.append(f"{run or root.name}: {exc}")
-            continue
-        for spec in specs:
-            if spec.tensor_path is None:
-                warnings.append(f"{run or root.name} · {spec.name}: the tensor is inside a checkpoint, which is not "
-                                "read yet; export it to .npy, .tsv or .bytes and name it in tensor_path.")
-                continue
-            try:
-                ds = _load_spec(spec)
-            except DataError as exc:
-                warnings.append(f"{run or root.name} · {spec.name}: {exc}")
-                continue
-            ds.name = f"{run} · {spec.name}" if run else spec.name
-            datasets.append(ds)
-    if not datasets:
-        raise DataError(f"no embedding under {root} could be read: " + "; ".join(warnings[:3]))
-    return datasets, warnings
+    return load(path, skip)
 
 
 def read_sprite(path, dim, n: int):

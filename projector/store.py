@@ -114,6 +114,8 @@ class DatasetStore:
             if dataset.sprite is not None:
                 (work / "sprite.png").write_bytes(dataset.sprite.png)
                 manifest["sprite_tile"] = list(dataset.sprite.tile)
+            if dataset.source:
+                manifest["source"] = dataset.source
             (work / "manifest.json").write_text(json.dumps(manifest, indent=1))
             try:
                 os.rename(work, target)
@@ -165,7 +167,8 @@ class DatasetStore:
             vectors = np.load(d / "vectors.npy", mmap_mode="r", allow_pickle=False)
             frame = _read_stored_metadata(d / manifest.get("metadata_file", "metadata.tsv"), manifest, vectors.shape[0])
             ds = Dataset(vectors=vectors, metadata=frame, name=manifest["name"], warnings=manifest.get("warnings", []),
-                         _id=manifest["id"], metadata_version=manifest.get("metadata_version", 0))
+                         _id=manifest["id"], metadata_version=manifest.get("metadata_version", 0),
+                         source=manifest.get("source"))
         if ds.sprite is None and (d / "sprite.png").exists() and manifest.get("sprite_tile"):
             ds.sprite = Sprite(png=(d / "sprite.png").read_bytes(), tile=tuple(manifest["sprite_tile"]))
         self._loaded[dataset_id] = ds

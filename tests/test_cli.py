@@ -86,3 +86,13 @@ def test_logdir_opens_every_step_a_summary_writer_wrote(tmp_path):
     proc, _, layout = run_app("--logdir", str(tmp_path / "logs"), "--no-sample", "--data-dir", str(tmp_path / "d"))
     stop(proc)
     assert "run1 · emb:00000 (12 × 4)" in layout and "run1 · emb:00007 (12 × 4)" in layout
+
+
+def test_logdir_opens_every_step_of_a_tensorflow_checkpoint(tmp_path):
+    logs = ROOT / "tests" / "fixtures" / "tf" / "tf2_embedding"      # written by TensorFlow itself
+    proc, _, layout = run_app("--logdir", str(logs), "--no-sample", "--data-dir", str(tmp_path / "d"))
+    stop(proc)
+    for step in (1, 2, 3):
+        assert f"embedding · step {step} (250 × 16)" in layout
+    assert "keras · model/words/_embeddings · step 1 (250 × 16)" in layout and "OPTIMIZER_SLOT" not in layout
+    assert "warning: dtypes · step 1 · complex: 'complex' holds complex numbers" in proc.stdout.read()
