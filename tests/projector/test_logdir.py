@@ -282,3 +282,18 @@ def test_log_folder_data_sets_keep_their_source_in_the_store(tmp_path):
     plain = projector.load_dataset(np.eye(3, dtype=np.float32))
     store.add(plain)
     assert "source" not in {m["id"]: m for m in store.list()}[plain.id]
+
+
+def test_a_checkpoint_tensor_gets_the_sprite_its_entry_names(tmp_path):
+    import io
+
+    from PIL import Image
+
+    run = copy(TF1, tmp_path / "logs")
+    Image.new("RGB", (64, 64), (0, 90, 200)).save(run / "sprite.png")        # 16 × 16 tiles of 4 × 4 px
+    (run / "projector_config.pbtxt").write_text(
+        'embeddings { tensor_name: "embedding"  metadata_path: "metadata.tsv"\n'
+        '  sprite { image_path: "sprite.png"  single_image_dim: 4  single_image_dim: 4 } }\n')
+    sets = by_name(projector.load_logdir(run)[0])
+    assert sets["embedding · step 600"].sprite.tile == (4, 4) and sets["nce_weights · step 600"].sprite is None
+    assert Image.open(io.BytesIO(sets["embedding · step 600"].sprite.thumbnail(249))).size == (4, 4)
