@@ -1,4 +1,5 @@
-"""Downloads: the drawn projection with every metadata column, the selection as a list, the figure as HTML.
+"""Downloads: the drawn projection with every metadata column, the selection as a list, the figure as HTML,
+and the points shown as a TensorBoard log folder (a zip streamed from ``GET api/exports/tensorboard/…``).
 
 Tables are plain CSV (or TSV) that ``pandas.read_csv(path)`` reads back as they are — labels with
 ``#``, quotes, tabs, commas or line breaks included — and how each was made (data set, method,
@@ -14,18 +15,20 @@ from __future__ import annotations
 import csv
 import json
 import re
+import secrets
 
 import numpy as np
 import pandas as pd
-from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, no_update
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, hooks, no_update
 
 import projector
 from components import ids
 from projector.formats import column_as_text
+from projector.tbexport import SPRITE
 
 from . import services
 from .figures import axis_names as plot_axis_names
-from .views import ERROR, highlighted, same_points, say, selection_of, view_points, visible_neighbors
+from .views import ERROR, OK, WARN, highlighted, same_points, say, selection_of, sentence, view_points, visible_neighbors
 
 ROLE_NAMES = {0: "clicked", 1: "neighbour", 2: "selected"}
 
@@ -190,3 +193,118 @@ clientside_callback(
     Output(ids.EXPORT_MESSAGE, "children", allow_duplicate=True),
     Output(ids.EXPORT_MESSAGE, "className", allow_duplicate=True), Input(ids.EXPORT_SVG, "n_clicks"),
     prevent_initial_call=True)
+
+
+# ---------------------------------------------------------------- a TensorBoard log folder
+# The button checks the export and keeps a ticket (one hour); the browser then fetches the zip, which is
+# made while it is sent (~1 GB of tensor text for 100k × 768 is never held whole, nor sent through a callback).
+
+TENSORBOARD_ROUTE = "api/exports/tensorboard"
+TICKET_KEY = "tensorboard-export:"
+TICKET_SECONDS = 3600
+TICKET = re.compile(r"^[0-9a-f]{32}$")
+
+
+def tray_marks(tray, dataset_id: str) -> list[dict]:
+    """The tray's bookmarks of ``dataset_id`` as ``[{"name", "state" (its id)}]``, in the tray's order."""
+    return [{"name": str(b.get("name") or ""), "state": b["state"]} for b in tray or []
+            if isinstance(b, dict) and b.get("dataset") == dataset_id and isinstance(b.get("state"), str)]
+
+
+def logdir_export(dataset_id: str, subset_id: str | None, marks: list[dict]):
+    """(data set, :class:`projector.LogdirExport`) of the data set's points (or the isolated ones) with the
+    bookmarks ``marks`` ([{"name", "state" id}]); a bookmark whose state is gone is left out, with a warning."""
+    ds = services.store().get(dataset_id)
+    rows = services.get_points(subset_id) if subset_id else None
+    bookmarks, gone = [], []
+    for mark in marks:
+        try:
+            bookmarks.append({"name": mark["name"], "state": services.states().get(mark["state"])})
+        except projector.DataError:
+            gone.append(mark["name"])
+    export = projector.LogdirExport(ds, rows=rows, name=ds.name, bookmarks=bookmarks, cache=services.cache())
+    if gone:
+        one = len(gone) == 1
+        export.warnings.append(f"{len(gone):,} bookmark{'' if one else 's'} of the tray ({', '.join(gone[:3])}) "
+                               f"{'is' if one else 'are'} no longer on the server and {'was' if one else 'were'} left out.")
+    return ds, export
+
+
+def logdir_provenance(ds, export) -> dict:
+    return {"made_by": "Embedding Projector", "data_set": ds.name, "data_set_id": ds.id,
+            "points_in_data_set": ds.num_points, "metadata_version": ds.metadata_version,
+            "isolated_points": export.about()["rows"], **{k: v for k, v in export.about().items() if k != "rows"}}
+
+
+def logdir_ticket(view: dict | None, tray) -> tuple[dict, str, str]:
+    """(link for the browser, what to say, its style) for the view's points as a log folder, checked now."""
+    if not view or not view.get("dataset"):
+        raise projector.DataError("pick a data set first.")
+    subset = (view.get("subset") or {}).get("id")
+    marks = tray_marks(tray, view["dataset"])
+    ds, export = logdir_export(view["dataset"], subset, marks)
+    stem = f"{slug(ds.name)}-isolated-{export.num_points}" if subset else slug(ds.name)
+    folder, file = f"{stem}-tensorboard", f"{stem}-tensorboard.zip"
+    token = secrets.token_hex(16)
+    ticket = {"dataset": ds.id, "subset": subset, "bookmarks": marks, "folder": folder, "file": file}
+    services.cache().set_blob(TICKET_KEY + token, json.dumps(ticket).encode(), expire=TICKET_SECONDS)
+    parts = [f"{export.num_points:,} {'isolated ' if subset else ''}points × {export.dim}"]
+    if SPRITE in export.files():
+        parts.append("their images")
+    if export.bookmarks:
+        parts.append(f"{len(export.bookmarks)} bookmark{'s' if len(export.bookmarks) != 1 else ''}")
+    text = (f"Downloading {file} ({', '.join(parts)}; how it was made is in provenance.json): unzip it and run "
+            f"tensorboard --logdir {folder}.")
+    notes = " ".join(sentence(w) for w in export.warnings)
+    return ({"url": f"{TENSORBOARD_ROUTE}/{token}/{file}", "name": file},
+            text + (" " + notes if notes else ""), WARN if notes else OK)
+
+
+@callback(Output(ids.TENSORBOARD_LINK, "data"), Output(ids.EXPORT_MESSAGE, "children", allow_duplicate=True),
+          Output(ids.EXPORT_MESSAGE, "className", allow_duplicate=True),
+          Input(ids.EXPORT_TENSORBOARD, "n_clicks"), State(ids.VIEW, "data"), State(ids.TRAY, "data"),
+          prevent_initial_call=True)
+def download_logdir(_, view, tray):
+    try:
+        link, text, kind = logdir_ticket(view, tray)
+    except projector.DataError as exc:
+        return no_update, *say(exc, ERROR)
+    return link, *say(text, kind)
+
+
+@hooks.route(TENSORBOARD_ROUTE + "/<token>/<filename>")
+def tensorboard_zip(token: str, filename: str):
+    """The log folder of a ticket as a zip, made while it is sent."""
+    from flask import Response
+
+    def refuse(text: str, status: int):
+        return Response(sentence(text) + "\n", status=status, mimetype="text/plain; charset=utf-8")
+
+    blob = services.cache().get_blob(TICKET_KEY + token) if TICKET.match(token) else None
+    try:
+        ticket = json.loads(blob) if blob else None
+    except ValueError:
+        ticket = None
+    if not isinstance(ticket, dict) or ticket.get("file") != filename:
+        return refuse("this download link is not one of this server's, or it is more than an hour old; press "
+                      "“TensorBoard log folder (.zip)” again.", 404)
+    try:
+        ds, export = logdir_export(ticket["dataset"], ticket["subset"], ticket["bookmarks"])
+    except projector.DataError as exc:
+        return refuse(str(exc), 410)
+    about = json.dumps(logdir_provenance(ds, export), indent=1).encode()
+    return Response(export.zip_chunks(ticket["folder"], extra={"provenance.json": about}), mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{ticket["file"]}"',
+                             "Cache-Control": "no-store"})
+
+
+# The zip comes from the server as a plain download (an error answer never replaces the page).
+clientside_callback(
+    """function (link) {
+        if (!link || !link.url) { return window.dash_clientside.no_update; }
+        const a = document.createElement('a');
+        a.href = link.url; a.download = link.name; a.style.display = 'none';
+        document.body.appendChild(a); a.click(); a.remove();
+        return true;
+    }""",
+    Output(ids.TENSORBOARD_LINK, "clear_data"), Input(ids.TENSORBOARD_LINK, "data"), prevent_initial_call=True)

@@ -27,10 +27,13 @@ def _downloads():
                               title="the clicked point, its neighbours with distances, the selected points"),
                   html.Button("Figure HTML", id=ids.EXPORT_HTML, title="the interactive plot as one HTML file"),
                   html.Button("SVG", id=ids.EXPORT_SVG,
-                              title="the plot as an SVG picture (PNG: the camera above the plot)")],
+                              title="the plot as an SVG picture (PNG: the camera above the plot)"),
+                  html.Button("TensorBoard log folder (.zip)", id=ids.EXPORT_TENSORBOARD,
+                              title="the points shown (all, or the isolated ones) with their metadata, sprite and "
+                                    "bookmarks, as a folder that tensorboard --logdir opens")],
                  className="buttons"),
         message(ids.EXPORT_MESSAGE),
-        dcc.Download(id=ids.DOWNLOAD), dcc.Download(id=ids.DOWNLOAD_PROVENANCE),
+        dcc.Download(id=ids.DOWNLOAD), dcc.Download(id=ids.DOWNLOAD_PROVENANCE), dcc.Store(id=ids.TENSORBOARD_LINK),
     ], className="downloads")
 
 
