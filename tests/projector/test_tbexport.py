@@ -267,6 +267,9 @@ def test_a_subset_gets_a_new_sheet_with_exactly_its_thumbnails_in_order(tmp_path
     config = tb_config(tmp_path)
     assert config.embeddings[0].sprite.image_path == "sprite.png"
     assert list(config.embeddings[0].sprite.single_image_dim) == [5, 4]
+    served = tensorboard_serves(tmp_path, ds.name)
+    assert served["info"]["sprite"] == {"imagePath": "sprite.png", "singleImageDim": [5, 4]}
+    assert served["sprite"] == (tmp_path / "sprite.png").read_bytes()
 
 
 def test_all_points_keep_the_sheet_as_it_is_unless_tensorboard_could_not_tile_it(tmp_path):
