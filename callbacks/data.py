@@ -288,7 +288,7 @@ def picker_for(dataset_id: str | None, manifests: list[dict] | None = None) -> d
     steps = sorted((m for m in logged if m["source"]["run"] == run and (m["source"].get("tensor") or "") == tensor),
                    key=_step_key)
     return {"hidden": False,
-            "runs": [{"label": r or "(the log folder itself)", "value": r} for r in runs], "run": run,
+            "runs": [{"label": "(the log folder itself)" if r in ("", ".") else r, "value": r} for r in runs], "run": run,
             "tensors": [{"label": t or "(unnamed)", "value": t} for t in tensors], "tensor": tensor,
             "steps": [{"label": "step {:,}".format(m["source"]["step"]) if m["source"].get("step") is not None
                        else "(no step)", "value": m["id"]} for m in steps],
@@ -322,9 +322,11 @@ def pick_logged(run, tensor, step, current):
         if f"{ids.PICK_TENSOR}.value" not in triggered and current in by_id:
             tensor = by_id[current]["source"].get("tensor") or ""   # a new run: the same tensor, if it has one
         in_run = [m for m in logged if m["source"]["run"] == run]
-        same = [m for m in in_run if (m["source"].get("tensor") or "") == tensor] or in_run
-        if not same:
+        if not in_run:
             return no_update
+        names = sorted({m["source"].get("tensor") or "" for m in in_run})
+        tensor = tensor if tensor in names else names[0]   # a run without that tensor: its first one
+        same = [m for m in in_run if (m["source"].get("tensor") or "") == tensor]
         target = max(same, key=_step_key)["id"]
     return no_update if target == current else target
 

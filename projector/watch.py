@@ -33,6 +33,9 @@ class LogdirWatcher:
         self.root, self.store, self.interval = Path(root), store, float(interval)
         self.on_warning = on_warning or (lambda text: print(f"warning: {text}", file=sys.stderr, flush=True))
         self._seen_warnings: set[str] = set()
+        # keys read before: two tensors with the same values and labels are one stored data set (with the
+        # first one's source), so the store alone would not know the second was read
+        self._read: set[tuple] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -41,11 +44,13 @@ class LogdirWatcher:
         from .logdir import load_logdir
 
         try:
-            found, warnings = load_logdir(self.root, skip=frozenset(stored_keys(self.store, self.root)))
+            found, warnings = load_logdir(self.root, skip=frozenset(stored_keys(self.store, self.root) | self._read))
         except DataError as exc:   # nothing new that can be read (or the folder is gone for now)
             found, warnings = [], [str(exc)]
         added = []
         for ds in found:
+            source = ds.source or {}
+            self._read.add((source.get("run"), source.get("tensor"), source.get("step")))
             try:
                 added.append(self.store.add(ds))
             except DataError as exc:   # a full disk: said, and tried again at the next scan
