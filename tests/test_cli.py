@@ -96,3 +96,29 @@ def test_logdir_opens_every_step_of_a_tensorflow_checkpoint(tmp_path):
         assert f"embedding · step {step} (250 × 16)" in layout
     assert "keras · model/words/_embeddings · step 1 (250 × 16)" in layout and "OPTIMIZER_SLOT" not in layout
     assert "warning: dtypes · step 1 · complex: 'complex' holds complex numbers" in proc.stdout.read()
+
+
+def test_logdir_keeps_watching_the_folder(tmp_path):
+    """--reload-interval: a step add_embedding writes after the app started is stored without a restart."""
+    import json
+    import time
+
+    from tensorboardX import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "logs" / "run1"))
+    w.add_embedding(np.random.default_rng(0).normal(size=(12, 4)).astype(np.float32), global_step=1, tag="emb")
+    w.flush()
+    data = tmp_path / "d"
+    proc, _, layout = run_app("--logdir", str(tmp_path / "logs"), "--reload-interval", "0.5", "--no-sample",
+                              "--data-dir", str(data))
+    try:
+        assert "run1 · emb:00001" in layout
+        w.add_embedding(np.random.default_rng(1).normal(size=(12, 4)).astype(np.float32), global_step=2, tag="emb")
+        w.close()
+        names, deadline = set(), time.monotonic() + 30
+        while time.monotonic() < deadline and "run1 · emb:00002" not in names:
+            time.sleep(0.25)
+            names = {json.loads(m.read_text())["name"] for m in (data / "store" / "datasets").glob("*/manifest.json")}
+        assert "run1 · emb:00002" in names
+    finally:
+        stop(proc)
