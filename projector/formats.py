@@ -556,6 +556,35 @@ def _spec_from_pbtxt(e: dict) -> dict:
 _PBTXT_TOKEN = re.compile(r'\s*(?:(#[^\n]*)|("(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')|([{}:;,<>\[\]])|([^\s{}:;,<>\[\]"\']+))')
 
 
+_PBTXT_ESCAPE = re.compile(r'\\(?:([0-7]{1,3})|[xX]([0-9a-fA-F]{1,2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))', re.S)
+_PBTXT_SIMPLE = {"n": b"\n", "t": b"\t", "r": b"\r", "a": b"\a", "b": b"\b", "f": b"\f", "v": b"\v",
+                 "\\": b"\\", "'": b"'", '"': b'"', "?": b"?"}
+
+
+def _pbtxt_string(body: str, shown: str) -> str:
+    """A quoted protobuf text string's value: its text as UTF-8 with the escapes protobuf writes — octal and
+    hex escapes are bytes (of UTF-8), \\u and \\U are characters — decoded as UTF-8."""
+    out, pos = bytearray(), 0
+    for m in _PBTXT_ESCAPE.finditer(body):
+        out += body[pos:m.start()].encode("utf-8")
+        octal, hexa, u4, u8, simple = m.groups()
+        if octal or hexa:
+            out.append(int(octal, 8) & 0xFF if octal else int(hexa, 16))
+        elif u4 or u8:
+            try:
+                out += chr(int(u4 or u8, 16)).encode("utf-8")
+            except (ValueError, UnicodeEncodeError):
+                raise DataError(f"{shown} has a \\u escape that is not a character; fix the config.") from None
+        else:
+            out += _PBTXT_SIMPLE.get(simple, b"\\" + simple.encode("utf-8"))
+        pos = m.end()
+    out += body[pos:].encode("utf-8")
+    try:
+        return out.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DataError(f"{shown} has a quoted text that is not UTF-8 once its escapes are read; fix the config.") from None
+
+
 def parse_pbtxt(text: str, shown: str = "the config") -> dict:
     """Parse protobuf text format into nested dicts whose values are lists (fields repeat)."""
     tokens = []
@@ -569,7 +598,7 @@ def parse_pbtxt(text: str, shown: str = "the config") -> dict:
         pos = m.end()
         comment, string, punct, word = m.groups()
         if string is not None:
-            tokens.append(("str", bytes(string[1:-1], "utf-8").decode("unicode_escape")))
+            tokens.append(("str", _pbtxt_string(string[1:-1], shown)))
         elif punct is not None:
             tokens.append(("p", punct))
         elif word is not None:

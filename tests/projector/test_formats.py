@@ -4,6 +4,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import projector
 from projector import DataError
@@ -258,3 +260,21 @@ def test_a_tensor_tsv_decides_on_its_first_line_whether_lines_start_with_a_label
     (tmp_path / "labelled.tsv").write_text("king\t1\t2\n42\t3\t4\n")   # the first line has a label: so do all
     ds = load_dataset(tmp_path / "labelled.tsv")
     assert ds.metadata["label"].tolist() == ["king", "42"] and ds.vectors.tolist() == [[1, 2], [3, 4]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=0, max_size=30), st.booleans())
+def test_pbtxt_strings_read_as_protobuf_writes_them(name, as_utf8):
+    """Any text protobuf's own writer puts in a projector config (raw UTF-8 or escaped) reads back as it is."""
+    pytest.importorskip("tensorboard")
+    from google.protobuf import text_format
+    from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
+
+    from projector.formats import parse_pbtxt
+
+    config = ProjectorConfig()
+    entry = config.embeddings.add()
+    entry.tensor_name, entry.metadata_path = name, name + "/metadata.tsv"
+    parsed = parse_pbtxt(text_format.MessageToString(config, as_utf8=as_utf8))["embeddings"][0]
+    assert parsed["metadata_path"] == [name + "/metadata.tsv"]
+    assert parsed.get("tensor_name", [""]) == [name]
