@@ -185,7 +185,7 @@ class Fuzzer:
     def fuzz_routes(self, deadline: float) -> None:
         r = self.rng
         while time.monotonic() < deadline:
-            kind = r.randrange(9)
+            kind = r.randrange(10)
             if kind == 0:
                 body = r.choice([self._json(hostile_values(r, self.dataset)), b"{", b"", self._json(
                     {"filename": hostile_values(r, self.dataset), "size": hostile_values(r, self.dataset)}),
@@ -220,6 +220,11 @@ class Fuzzer:
             elif kind == 7:
                 self._send("POST", "/_dash-update-component", b"x" * 10, {"Content-Type": "text/plain"},
                            label="not json")
+            elif kind == 8:
+                ticket = r.choice(["0" * 32, "x", "../x", "f" * 64, "%00", "a" * 3000, ""])
+                name = r.choice(["a.zip", "../../etc/passwd", "x" * 3000, "%00.zip", "", "a b.zip"])
+                self._send(r.choice(["GET", "POST", "HEAD"]), f"/api/exports/tensorboard/{urllib.parse.quote(ticket, safe='')}/"
+                           f"{urllib.parse.quote(name, safe='')}", label="tensorboard export")
             else:
                 self._send("GET", r.choice(["/_dash-dependencies", "/_dash-layout", "/_reload-hash", "/_favicon.ico"]),
                            label="dash route")
