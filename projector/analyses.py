@@ -203,11 +203,12 @@ def _graph_key(ds, points, spherize: bool, metric: str, k: int) -> str:
 
 
 def neighbour_graph(ds, points, spherize: bool, metric: str, k: int, cache=None, on_progress=None, should_stop=None,
-                    vectors=None, space=None):
+                    vectors=None, space=None, only_cached: bool = False):
     """(indices into the view's points, distances): every view point's k exact neighbours in the original
     space, cached by content. A graph of more neighbours serves fewer: its first k columns are exactly the
     k-neighbour graph (sorted, ties to the lower index). ``vectors``/``space``: the view's vectors already
-    read, and a Euclidean search space of them (``knn.euclidean_space``), used when the graph is computed."""
+    read, and a Euclidean search space of them (``knn.euclidean_space``), used when the graph is computed.
+    ``only_cached``: nothing is computed; without a cached graph the answer is None."""
     from .knn import all_neighbors
 
     n = ds.num_points if points is None else len(points)
@@ -223,6 +224,8 @@ def neighbour_graph(ds, points, spherize: bool, metric: str, k: int, cache=None,
                 return arrays["indices"][:, :k], arrays["distances"][:, :k]
             except (ValueError, KeyError, OSError):
                 continue
+    if only_cached:
+        return None
     kk = k   # exactly k: more would cost the search time, and a later larger k computes its own
     X = _vectors(ds, spherize, points) if vectors is None else vectors
     indices, distances = all_neighbors(X, kk, metric, on_progress=on_progress, should_stop=should_stop,
@@ -403,7 +406,8 @@ def run_analysis(dataset_id: str, request: dict, *, store, cache, on_progress=No
     if kind == "compare":
         made, map_cached = _compare_map(request, ds, other, points, n, cache, stages, should_stop)
         cached = cached and map_cached
-        summary = {**summary, "other": other.id, "other_name": other.name, **made}
+        summary = {**summary, "other": other.id, "other_name": other.name, "subset": request.get("subset"),
+                   "metric": request.get("metric") or "cosine", "spherize": bool(request.get("spherize")), **made}
     stages.stage(last - 1, "Saving the column…")
     name = column_name(kind, used, request.get("projection"), other.name if other is not None else None)
     values, summary = _column(kind, arrays, summary, used, ds, points)
