@@ -1,3 +1,3 @@
 """Import every callback module, so each registers its callbacks with Dash's global registry."""
-from . import (analysis, bookmarks, data, exports, inspector, jobs, plot, projection, sprites, table,  # noqa: F401
-               tags, view)
+from . import (analysis, bookmarks, compare, data, exports, inspector, jobs, plot, projection, sprites,  # noqa: F401
+               table, tags, view)

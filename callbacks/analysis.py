@@ -1,7 +1,8 @@
 """The Analysis panel: start an analysis of the view's points as a background job (see
 :func:`callbacks.jobs.run_analysis_job`), show the view again coloured by the column it wrote, list the
 clusters of a cluster column, and select a cluster (from the list or its name on the map) or the most
-unusual points."""
+unusual points. A comparison with another data set (the Compare tab) starts here like the others; its
+results (the agreement, the most changed points, B's map) are shown by :mod:`callbacks.compare`."""
 from __future__ import annotations
 
 import secrets
@@ -11,7 +12,7 @@ from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
 import projector
 from components import ids
-from projector.analyses import NOISE, OUTLIER_PREFIX, analysis_params
+from projector.analyses import NOISE, OUTLIER_PREFIX, analysis_params, compared_with
 from projector.formats import column_as_text
 
 from . import services
@@ -20,7 +21,8 @@ from .figures import is_cluster_column
 from .view import goto_view
 from .views import ERROR, OK, empty_selection, keep_points, same_points, say, view_points
 
-KIND_NAMES = {"clusters": "Clusters", "outliers": "Outlier scores", "faithfulness": "Trust", "stability": "Stability"}
+KIND_NAMES = {"clusters": "Clusters", "outliers": "Outlier scores", "faithfulness": "Trust", "stability": "Stability",
+              "compare": "Comparison"}
 
 
 @callback(Output(ids.CLUSTER_NAME_BY, "options"), Output(ids.CLUSTER_NAME_BY, "value"),
@@ -44,10 +46,13 @@ def analysis_request(view: dict, shown: dict | None, kind: str, params: dict) ->
     projection = None
     if same_points(shown, view) and shown.get("method") != "given":
         projection = {k: shown.get(k) for k in ("key", "method", "dims", "params")}
-    return {"job": secrets.token_hex(6), "kind": kind, "dataset": view["dataset"],
-            "subset": (view.get("subset") or {}).get("id"), "spherize": bool(view.get("spherize")),
-            "metric": (view.get("neighbours") or {}).get("metric") or "cosine", "params": params,
-            "projection": projection}
+    request = {"job": secrets.token_hex(6), "kind": kind, "dataset": view["dataset"],
+               "subset": (view.get("subset") or {}).get("id"), "spherize": bool(view.get("spherize")),
+               "metric": (view.get("neighbours") or {}).get("metric") or "cosine", "params": params,
+               "projection": projection}
+    if kind == "compare" and projection and projection["method"] == "umap":
+        request["method"] = "umap"   # B's UMAP runs in the job server that has UMAP compiled already
+    return request
 
 
 @callback(Output(ids.ANALYSIS_JOB, "data"), Output(ids.ANALYSIS_MESSAGE, "children", allow_duplicate=True),
@@ -58,16 +63,18 @@ def analysis_request(view: dict, shown: dict | None, kind: str, params: dict) ->
           State(ids.OUTLIER_METHOD, "value"), State(ids.OUTLIER_K, "value"), State(ids.OUTLIER_SPACE, "value"),
           State(ids.TRUST_K, "value"),
           State(ids.STABILITY_SEED, "value"), State(ids.VIEW, "data"), State(ids.SHOWN, "data"),
+          State(ids.COMPARE_OTHER, "value"), State(ids.COMPARE_K, "value"),
           prevent_initial_call=True)
 def start(_, kind, algorithm, space, min_size, k, name_by, outlier_method, outlier_k, outlier_space, trust_k, seed, view,
-          shown):
+          shown, other=None, compare_k=None):
     """Run: the open tab's analysis of the points on screen, checked here so a mistake is said at once."""
     if not view or not view.get("dataset"):
         return no_update, *say("Pick a data set first.", ERROR)
     params = {"clusters": {"algorithm": algorithm, "space": space, "min_cluster_size": min_size, "k": k,
                            "name_by": name_by},
               "outliers": {"method": outlier_method, "k": outlier_k, "space": outlier_space},
-              "faithfulness": {"k": trust_k}, "stability": {"seed": seed}}.get(kind)
+              "faithfulness": {"k": trust_k}, "stability": {"seed": seed},
+              "compare": {"other": other, "k": compare_k}}.get(kind)
     if params is None:
         return no_update, *say("Pick an analysis tab first.", ERROR)
     request = analysis_request(view, shown, kind, params)
@@ -79,6 +86,10 @@ def start(_, kind, algorithm, space, min_size, k, name_by, outlier_method, outli
                                       "(or press Run in the Projection panel) first.")
         if kind == "stability" and request["projection"]["method"] not in ("tsne", "umap"):
             raise projector.DataError("stability compares two runs of t-SNE or UMAP; draw one of them first.")
+        if kind == "compare":
+            other_name = compared_with(services.store(), view["dataset"], used["other"]).name
+            return request, *say(f"Comparing the {int(view['n']):,} points on screen with the same rows of "
+                                 f"{other_name}…", OK)
     except projector.DataError as exc:
         return no_update, *say(exc, ERROR)
     return request, *say(f"{KIND_NAMES[kind]} of the {int(view['n']):,} points on screen…", OK)
@@ -102,6 +113,12 @@ def summary_text(result: dict) -> str:
         return (f"Trustworthiness {s.get('trustworthiness', 0):.3f}, continuity {s.get('continuity', 0):.3f} ({how}); "
                 f"on average a point keeps {100 * s.get('mean_kept', 0):.1f}% of its neighbours on this map — the map is "
                 f"coloured by “{column}” (low: the picture misleads there).")
+    if kind == "compare":
+        text = (f"Agreement with {s.get('other_name', 'B')}: {s.get('agreement', 0):.3f} (the mean Jaccard overlap of "
+                f"each point's {s.get('k', 0)} neighbours in A and in B; {s.get('unchanged', 0):,} of "
+                f"{s.get('points', 0):,} points keep all of theirs); the map is coloured by “{column}” (low: the "
+                "neighbourhood changed).")
+        return text + (f" No B map: {s['map_note']}" if s.get("map_note") else "")
     return (f"Median move after alignment: {s.get('median', 0):.3f} of the map's radius; the map is coloured by "
             f"“{column}” (high: placed differently by another seed).")
 

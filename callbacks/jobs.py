@@ -47,9 +47,10 @@ def run_projection(job):
                    (Output(ids.ANALYSIS_CANCEL, "disabled"), False, True)],
           cancel=[Input(ids.ANALYSIS_CANCEL, "n_clicks")], interval=500, prevent_initial_call=True)
 def run_analysis_job(set_progress, request):
-    """Runs in its own process: an analysis of the view's points (clusters, outlier scores, trust, stability),
-    with its progress on the panel; it keeps its result as a metadata column and answers which one. Cancel
-    ends the process. Only the panel's `finished` reads ANALYSIS_RESULT."""
+    """Runs in its own process: an analysis of the view's points (clusters, outlier scores, trust, stability,
+    a comparison with another data set), with its progress on the panel; it keeps its result as a metadata
+    column and answers which one. Cancel ends the process. The panel's `finished` reads ANALYSIS_RESULT, and
+    for a comparison :func:`callbacks.compare.take_result` too."""
     import time
     import traceback
 

@@ -1,9 +1,12 @@
 """The Analysis panel: named clusters, outlier scores, how far to trust the map (neighbours kept,
-trustworthiness, continuity, stability under another seed). Each runs as a background job on the view's
-points and leaves a metadata column that colours, searches, isolates and exports like any other.
+trustworthiness, continuity, stability under another seed), and a comparison with another embedding of the
+same rows. Each runs as a background job on the view's points and leaves a metadata column that colours,
+searches, isolates and exports like any other.
 
-Outputs it exposes: the tabs' controls, Run/Cancel/progress, the cluster list, the ANALYSIS_JOB and
-ANALYSIS_RESULT stores.
+Outputs it exposes: the tabs' controls, Run/Cancel/progress, the cluster list, the comparison's agreement,
+most changed points and side-by-side neighbours, the ANALYSIS_JOB and ANALYSIS_RESULT stores; and
+:func:`compare_map`, B's map with its bar and the COMPARISON and COMPARE_DRAWN stores, which the page places
+beside the main map.
 """
 from __future__ import annotations
 
@@ -67,6 +70,35 @@ def _stability_tab():
     ])
 
 
+def _compare_tab():
+    return html.Div([
+        html.Div("Another embedding of the same rows (B: another checkpoint, another model): per point, the share "
+                 "of its k nearest neighbours that A (on screen) and B have in common (Jaccard, exact) as a colour "
+                 "column, the points that changed most, and B's map beside this one, aligned onto it.",
+                 className="hint"),
+        field("Data set B", dcc.Dropdown(id=ids.COMPARE_OTHER, placeholder="another data set with as many points",
+                                         clearable=False)),
+        html.Div(id=ids.COMPARE_OTHER_HINT, className="hint"),
+        field("Neighbours k", _number(ids.COMPARE_K, 10, 2, 200), inline=True),
+        html.Div(id=ids.COMPARE_SUMMARY, className="compare-summary"),
+        html.Div(id=ids.COMPARE_LIST, className="compare-list"),
+        html.Div(id=ids.COMPARE_DETAIL, className="compare-detail"),
+    ])
+
+
+def compare_map():
+    """B's map: the same rows as the main map, drawn where B's projection (aligned onto A's) puts them;
+    hidden until a comparison is run, and after Close comparison or a change of data set."""
+    return html.Div([
+        html.Div([html.Div(id=ids.COMPARE_CAPTION, className="compare-caption"),
+                  html.Button("Close comparison", id=ids.COMPARE_CLOSE)], className="compare-bar"),
+        dcc.Graph(id=ids.COMPARE_GRAPH, className="graph", figure={"data": [], "layout": {}},
+                  config={"scrollZoom": True, "displaylogo": False,
+                          "toImageButtonOptions": {"format": "png", "filename": "projection-b"}}),
+        dcc.Store(id=ids.COMPARISON), dcc.Store(id=ids.COMPARE_DRAWN),
+    ], id=ids.COMPARE_BOX, className="compare-box")
+
+
 def analysis_panel():
     return html.Section([
         html.H2("Analysis"),
@@ -75,6 +107,7 @@ def analysis_panel():
             dcc.Tab(label="Outliers", value="outliers", children=_outliers_tab()),
             dcc.Tab(label="Trust", value="faithfulness", children=_trust_tab()),
             dcc.Tab(label="Stability", value="stability", children=_stability_tab()),
+            dcc.Tab(label="Compare", value="compare", children=_compare_tab()),
         ], className="tabs"),
         html.Div([html.Button("Run", id=ids.ANALYSIS_RUN, className="primary"),
                   html.Button("Cancel", id=ids.ANALYSIS_CANCEL, disabled=True),

@@ -1,11 +1,12 @@
 """The page: the header (what the plot shows), the Data, Projection and Analysis panels on the left, the map in
-the centre, the Inspector and the Bookmarks on the right; and the stores of the one view state."""
+the centre (with B's map beside it while a comparison is open), the Inspector and the Bookmarks on the right;
+and the stores of the one view state."""
 from __future__ import annotations
 
 from dash import dcc, html
 
 from . import ids
-from .analysis import analysis_panel
+from .analysis import analysis_panel, compare_map
 from .bookmarks import bookmarks_panel
 from .data import data_panel
 from .inspector import inspector_panel
@@ -38,7 +39,8 @@ def page(dataset_options: list[dict], dataset_value: str | None):
         html.Main([
             html.Div([data_panel(dataset_options, dataset_value), projection_panel(), analysis_panel()],
                      className="left"),
-            html.Div([the_map(), table_drawer()], className="centre-column"),
+            html.Div([html.Div([the_map(), compare_map()], className="maps"), table_drawer()],
+                     className="centre-column"),
             html.Div([inspector_panel(), bookmarks_panel()], className="right"),
         ], className="main"),
     ], className="app")
