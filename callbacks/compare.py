@@ -33,7 +33,8 @@ from . import boundary, services
 from .figures import HOVER_TEXT_MAX, TEXT_LABELS_MAX, apply, build_figure, dot_opacity, empty_figure, hover_texts
 from .inspector import neighbours_of
 from .plot import Canvas, selection_signature
-from .views import ERROR, empty_selection, event_points, keep_points, method_name, rows_in_view, say, selection_of, view_points
+from .views import (ERROR, empty_selection, event_points, keep_points, method_name, rows_in_view, same_points, say,
+                    selection_of, view_points)
 
 SOURCE = "compare"          # a selection made on B's map or in the most-changed list says so
 HIDDEN, SHOWN_BOX = "compare-box", "compare-box open"
@@ -281,12 +282,17 @@ def map_ident(comparison: dict) -> str:
     return json.dumps(["compare", comparison.get("dataset"), comparison.get("subset"), (comparison.get("map") or {}).get("key")])
 
 
-def caption(comparison: dict, view: dict) -> str:
+def caption(comparison: dict, view: dict, shown: dict | None = None) -> str:
+    """What B's map is; and when the main map shows another projection now, that B's was aligned onto the one before."""
     m = comparison["map"]
     how = " (started from A's map)" if m.get("method") in ("tsne", "umap") else ""
-    return (f"B: {comparison.get('other_name')} — {method_name(m.get('method', ''))}{how} of the same "
-            f"{int(view.get('n') or 0):,} points, aligned onto A's map; median move {float(m.get('median_move') or 0):.2f} "
-            "of its radius")
+    text = (f"B: {comparison.get('other_name')} — {method_name(m.get('method', ''))}{how} of the same "
+            f"{int(view.get('n') or 0):,} points, aligned onto A's map; median move "
+            f"{float(m.get('median_move') or 0):.2f} of its radius")
+    now = (shown or {}).get("key"), ((shown or {}).get("params") or {}).get("components")
+    if shown and now != (m.get("projection"), m.get("components")):
+        text += f". A's map is {method_name(shown.get('method', ''))} now: press Run in the Compare tab to align B's onto it"
+    return text
 
 
 def b_coordinates(comparison: dict, view: dict) -> np.ndarray:
@@ -346,9 +352,10 @@ def update_b(view: dict, comparison: dict, drawn: dict):
 
 @callback(output=dict(figure=Output(ids.COMPARE_GRAPH, "figure"), box=Output(ids.COMPARE_BOX, "className"),
                       caption=Output(ids.COMPARE_CAPTION, "children"), drawn=Output(ids.COMPARE_DRAWN, "data")),
-          inputs=dict(view=Input(ids.VIEW, "data"), comparison=Input(ids.COMPARISON, "data")),
+          inputs=dict(view=Input(ids.VIEW, "data"), comparison=Input(ids.COMPARISON, "data"),
+                      shown=Input(ids.SHOWN, "data")),
           state=dict(drawn=State(ids.COMPARE_DRAWN, "data")), prevent_initial_call=True)
-def render_b(view, comparison, drawn):
+def render_b(view, comparison, shown, drawn):
     """B's map for the comparison of the points on screen, or hidden and emptied: never B of other points."""
     drawn = drawn if isinstance(drawn, dict) else {}
     if not belongs(comparison, view) or not (comparison or {}).get("map"):
@@ -356,10 +363,11 @@ def render_b(view, comparison, drawn):
             return dict(figure=no_update, box=HIDDEN, caption="", drawn=no_update)
         return dict(figure=empty_figure(""), box=HIDDEN, caption="", drawn={"ident": None})
     try:
+        said = caption(comparison, view, shown if same_points(shown, view) else None)
         if drawn.get("ident") != map_ident(comparison):
             fig, new = draw_b(view, comparison)
-            return dict(figure=fig, box=SHOWN_BOX, caption=caption(comparison, view), drawn=new)
+            return dict(figure=fig, box=SHOWN_BOX, caption=said, drawn=new)
         patch, new = update_b(view, comparison, drawn)
-        return dict(figure=patch, box=SHOWN_BOX, caption=no_update, drawn=new)
+        return dict(figure=patch, box=SHOWN_BOX, caption=said, drawn=new)
     except projector.DataError as exc:
         return dict(figure=empty_figure(str(exc)), box=SHOWN_BOX, caption="", drawn={"ident": None})

@@ -121,7 +121,7 @@ def test_the_selected_point_shows_its_neighbours_in_a_and_in_b_side_by_side(data
 
 def test_b_map_is_b_aligned_then_the_selection_and_colour_are_patches(data_dir):
     a, b, view, comparison = comparison_for(data_dir)
-    out = compare.render_b(view, comparison, None)
+    out = compare.render_b(view, comparison, None, None)
     assert out["box"] == "compare-box open" and out["caption"].startswith("B: after — PCA of the same 90 points")
     fig = out["figure"]
     coords = services.cache().get(comparison["map"]["key"])[0]
@@ -133,12 +133,17 @@ def test_b_map_is_b_aligned_then_the_selection_and_colour_are_patches(data_dir):
     main_fig = plot.reconcile(view, main, None, None, None, None)["figure"]
     assert fig["data"][0]["marker"]["color"] == main_fig["data"][0]["marker"]["color"]
     drawn = out["drawn"]
-    assert compare.render_b(view, comparison, drawn)["figure"] is no_update
+    assert compare.render_b(view, comparison, main, drawn)["figure"] is no_update
+    # the main map showing another projection now: B's map stays, and says what it was aligned onto
+    tsne = {**main, "key": "proj:other", "method": "tsne"}
+    assert compare.render_b(view, comparison, tsne, drawn)["caption"].endswith(
+        "A's map is t-SNE now: press Run in the Compare tab to align B's onto it")
+    assert "now" not in compare.render_b(view, comparison, main, drawn)["caption"]
     # a selection elsewhere (the main map, the table) is highlighted on B's map by a Patch of the highlights only
     selected = view_of(services.store().get(a.id), PCA, colour=view["colour_by"],
                        selection=keep_points(empty_selection(a.id), [3, 4, 40]),
                        neighbours={"k": 5, "metric": "euclidean"})
-    patched = compare.render_b(selected, comparison, drawn)
+    patched = compare.render_b(selected, comparison, None, drawn)
     assert touched(patched["figure"]) <= {f"data.1.{k}" for k in ("x", "y", "customdata", "hovertext", "text")} | \
         {f"data.1.marker.{k}" for k in ("color", "size", "colorscale", "cmin", "cmax")} | {"data.0.marker.opacity"}
     ops = {".".join(map(str, op["location"])): op["params"]["value"] for op in as_json(patched["figure"])["operations"]}
@@ -146,7 +151,7 @@ def test_b_map_is_b_aligned_then_the_selection_and_colour_are_patches(data_dir):
     np.testing.assert_array_equal(np.sort(untyped(ops["data.1.x"])), np.sort(coords[[3, 4, 40], 0]))
     # another colour: only the markers change
     recoloured = compare.render_b(view_of(services.store().get(a.id), PCA, colour="group",
-                                          neighbours={"k": 5, "metric": "euclidean"}), comparison, patched["drawn"])
+                                          neighbours={"k": 5, "metric": "euclidean"}), comparison, None, patched["drawn"])
     assert touched(recoloured["figure"]) and all(loc.startswith("data.0.marker.") or loc.startswith("data.1.")
                                                  or loc == "data.0.marker.opacity" for loc in touched(recoloured["figure"]))
     assert not any(loc in ("data.0.x", "data.0.y") for loc in touched(recoloured["figure"]))
@@ -170,17 +175,17 @@ def test_clicks_and_lassos_on_b_select_those_rows_in_the_one_selection(data_dir)
 
 def test_another_data_set_or_other_points_close_the_comparison_and_empty_b_map(data_dir):
     a, b, view, comparison = comparison_for(data_dir)
-    drawn = compare.render_b(view, comparison, None)["drawn"]
+    drawn = compare.render_b(view, comparison, None, None)["drawn"]
     assert compare.forget(view, comparison) is no_update
     for elsewhere in (view_of(b, PCA), view_of(services.store().get(a.id), PCA, subset=range(40))):
         assert compare.forget(elsewhere, comparison) is None
-        out = compare.render_b(elsewhere, comparison, drawn)
+        out = compare.render_b(elsewhere, comparison, None, drawn)
         assert out["box"] == "compare-box" and out["figure"]["data"][0]["x"] == [] and out["drawn"] == {"ident": None}
         assert compare.compare_detail(elsewhere, comparison) is None
         assert compare.selection_for is not None and compare.belongs(comparison, elsewhere) is False
-    closed = compare.render_b(view, None, drawn)
+    closed = compare.render_b(view, None, None, drawn)
     assert closed["box"] == "compare-box" and closed["figure"]["data"][0]["x"] == []
-    assert compare.render_b(view, None, closed["drawn"])["figure"] is no_update
+    assert compare.render_b(view, None, None, closed["drawn"])["figure"] is no_update
     assert compare.close(1) is None
 
 
@@ -193,7 +198,7 @@ def test_a_comparison_without_a_map_on_screen_says_how_to_get_one(data_dir):
     result = {"job": request["job"], "dataset": a.id, "kind": "compare", **out}
     assert analysis.summary_text(result).endswith("No B map: draw a projection to see B's map beside A's.")
     comparison = compare.take_result(result, view)
-    assert compare.render_b(view, comparison, None)["box"] == "compare-box"
+    assert compare.render_b(view, comparison, None, None)["box"] == "compare-box"
 
 
 def test_b_umap_runs_where_umap_is_compiled_and_the_boundary_knows_the_tab(data_dir):
