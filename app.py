@@ -122,8 +122,8 @@ def create_app(data_dir=None, *, datasets: list[projector.Dataset] = (), sample:
     store = services.store()
     services.cache(), services.states()   # opened now: a disk that fills later cannot stop them opening
     first = add_sample(store) if sample else None
-    for ds in datasets:
-        first = store.add(ds)
+    given = [store.add(ds) for ds in datasets]
+    first = given[0] if given else first   # the first one given is shown first (a log folder's: see main)
     app = Dash(__name__, title="Embedding Projector", background_callback_manager=background_manager(),
                assets_folder=str(ROOT / "assets"))
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
@@ -238,6 +238,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def latest_first(found: list) -> list:
+    """A log folder's data sets with the latest step of its first tensor first (what is shown first, as
+    TensorBoard opens a run's latest checkpoint)."""
+    if not found:
+        return found
+    key = lambda ds: ((ds.source or {}).get("run"), (ds.source or {}).get("tensor"))  # noqa: E731
+    same = [ds for ds in found if key(ds) == key(found[0])]
+    latest = max(same, key=lambda ds: ((ds.source or {}).get("step") is not None, (ds.source or {}).get("step") or 0))
+    return [latest] + [ds for ds in found if ds is not latest]
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     os.environ["PROJECTOR_MAX_UPLOAD_BYTES"] = str(int(args.max_upload_gb * 2**30))
@@ -265,7 +276,7 @@ def main(argv=None) -> int:
             datasets.extend(projector.load_projector_config(args.config))
         if args.logdir:
             found, skipped = projector.load_logdir(args.logdir)
-            datasets.extend(found)
+            datasets.extend(latest_first(found))
             for w in skipped:
                 print(f"warning: {w}", file=sys.stderr)
     except projector.DataError as exc:

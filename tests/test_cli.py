@@ -122,3 +122,18 @@ def test_logdir_keeps_watching_the_folder(tmp_path):
         assert "run1 · emb:00002" in names
     finally:
         stop(proc)
+
+
+def test_a_log_folder_opens_on_the_latest_step_of_its_first_tensor(tmp_path):
+    import json
+    import re
+
+    logs = ROOT / "tests" / "fixtures" / "tf" / "tf1_word2vec"      # steps 400 and 600 of embedding, nce_weights
+    proc, _, layout = run_app("--logdir", str(logs), "--no-sample", "--data-dir", str(tmp_path / "d"))
+    stop(proc)
+    by_id = {json.loads(m.read_text())["id"]: json.loads(m.read_text())["name"]
+             for m in (tmp_path / "d" / "store" / "datasets").glob("*/manifest.json")}
+    picker = re.search(r'"id":\s*"dataset-picker".*?"value":\s*"([0-9a-f]+)"|"value":\s*"([0-9a-f]+)"[^{}]*"id":\s*"dataset-picker"',
+                       layout, re.S)
+    shown = next(g for g in picker.groups() if g)
+    assert by_id[shown] == "embedding · step 600"
