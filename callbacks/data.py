@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+from pathlib import Path
 
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, html, no_update
@@ -273,6 +274,14 @@ def _step_key(m: dict):
     return (step is None, step if step is not None else 0, m.get("added", 0))
 
 
+def run_label(run: str, logged: list[dict]) -> str:
+    """A run as the picker names it: its folder below the log folder, or the log folder's own name."""
+    if run not in ("", "."):
+        return run
+    roots = {Path(str(m["source"].get("logdir") or "")).name for m in logged if m["source"]["run"] == run}
+    return f"{sorted(roots)[0]} (the log folder)" if len(roots) == 1 and "" not in roots else "(the log folder)"
+
+
 def picker_for(dataset_id: str | None, manifests: list[dict] | None = None) -> dict:
     """The run, tensor and step pickers for ``dataset_id``: options from every data set that came from a
     log folder, values from that data set's own source (None where it has none)."""
@@ -288,7 +297,7 @@ def picker_for(dataset_id: str | None, manifests: list[dict] | None = None) -> d
     steps = sorted((m for m in logged if m["source"]["run"] == run and (m["source"].get("tensor") or "") == tensor),
                    key=_step_key)
     return {"hidden": False,
-            "runs": [{"label": "(the log folder itself)" if r in ("", ".") else r, "value": r} for r in runs], "run": run,
+            "runs": [{"label": run_label(r, logged), "value": r} for r in runs], "run": run,
             "tensors": [{"label": t or "(unnamed)", "value": t} for t in tensors], "tensor": tensor,
             "steps": [{"label": "step {:,}".format(m["source"]["step"]) if m["source"].get("step") is not None
                        else "(no step)", "value": m["id"]} for m in steps],
