@@ -1,6 +1,7 @@
 """Compare as functions: B's list, Run on the Compare tab, the comparison record from the job's answer, the
 agreement and the most changed points, the side-by-side neighbours, B's map (a full draw, then Patches of the
-selection and colour only), selections made on B's side, and the comparison gone with another data set."""
+selection and colour only), selections made on B's side, and the comparison gone with another data set.
+(Named apart from tests/projector/test_compare.py: pytest cannot collect two test modules of one name.)"""
 import numpy as np
 import pandas as pd
 import pytest
