@@ -37,7 +37,8 @@ SIG = "_sig"
 # Records only server callbacks write (their signature is checked) and the browser's copies of the view
 # (checked; dropped when they fail, since they outlive the secret that signed them).
 SIGNED = frozenset({ids.VIEW, ids.GOTO, ids.SETUP, ids.SHOWN, ids.WATCH, ids.JOB, ids.FRAME, ids.CAMERA_TARGET,
-                    ids.GIVEN, ids.SUBSET, ids.SELECTION, ids.ANALYSIS_JOB, ids.ANALYSIS_RESULT, ids.TABLE_KEY})
+                    ids.GIVEN, ids.SUBSET, ids.SELECTION, ids.ANALYSIS_JOB, ids.ANALYSIS_RESULT, ids.TABLE_KEY,
+                    ids.COMPARISON})
 COPIES = frozenset({ids.SAVED_VIEW, ids.LAST_VIEW})
 
 
@@ -214,7 +215,11 @@ CONTROLS = {
     (ids.SHARE_ID, "data"): _text(200), (ids.JOB_TICK, "n_intervals"): _clicks,
     # the Analysis panel (the engine says what is out of range, in a sentence) and the density toggle
     (ids.DENSITY, "value"): _checklist,
-    (ids.ANALYSIS_TABS, "value"): _choice("clusters", "outliers", "faithfulness", "stability"),
+    (ids.ANALYSIS_TABS, "value"): _choice("clusters", "outliers", "faithfulness", "stability", "compare"),
+    # the Compare tab and B's map beside the main one
+    (ids.COMPARE_OTHER, "value"): _dataset_id, (ids.COMPARE_K, "value"): _number(-1e15, 1e15),
+    (ids.COMPARE_GRAPH, "clickData"): _json_object(2**20), (ids.COMPARE_GRAPH, "selectedData"): _json_object(BODY_MAX),
+    (ids.COMPARE_DRAWN, "data"): _json_object(2**20),
     (ids.CLUSTER_ALGORITHM, "value"): _choice("hdbscan", "kmeans"), (ids.CLUSTER_SPACE, "value"): _choice("vectors", "map"),
     (ids.OUTLIER_METHOD, "value"): _choice("lof", "kth"), (ids.OUTLIER_SPACE, "value"): _choice("stored", "view"), (ids.CLUSTER_NAME_BY, "value"): COLUMN,
     (ids.CLUSTER_MIN_SIZE, "value"): _number(-1e15, 1e15), (ids.CLUSTER_K, "value"): _number(-1e15, 1e15),

@@ -29,7 +29,7 @@ import projector
 from components import ids
 from projector.analyses import neighbour_graph
 
-from . import boundary, services
+from . import services
 from .figures import HOVER_TEXT_MAX, TEXT_LABELS_MAX, apply, build_figure, dot_opacity, empty_figure, hover_texts
 from .inspector import neighbours_of
 from .plot import Canvas, selection_signature
@@ -38,24 +38,6 @@ from .views import (ERROR, empty_selection, event_points, keep_points, method_na
 
 SOURCE = "compare"          # a selection made on B's map or in the most-changed list says so
 HIDDEN, SHOWN_BOX = "compare-box", "compare-box open"
-
-
-def _admit() -> None:
-    """Declare this module's browser inputs and its server-written record to the boundary, which refuses
-    every value it was not told about (the rows belong in :data:`callbacks.boundary.CONTROLS` and
-    :data:`~callbacks.boundary.SIGNED`; kept beside the callbacks that read them until they move there)."""
-    boundary.CONTROLS.update({
-        (ids.ANALYSIS_TABS, "value"): boundary._choice("clusters", "outliers", "faithfulness", "stability", "compare"),
-        (ids.COMPARE_OTHER, "value"): boundary._dataset_id,
-        (ids.COMPARE_K, "value"): boundary._number(-1e15, 1e15),
-        (ids.COMPARE_GRAPH, "clickData"): boundary._json_object(2**20),
-        (ids.COMPARE_GRAPH, "selectedData"): boundary._json_object(boundary.BODY_MAX),
-        (ids.COMPARE_DRAWN, "data"): boundary._json_object(2**20),
-    })
-    boundary.SIGNED = boundary.SIGNED | {ids.COMPARISON}
-
-
-_admit()
 
 
 # ---------------------------------------------------------------- data set B
