@@ -56,6 +56,15 @@ def untyped(spec) -> np.ndarray:
     return np.asarray(spec)
 
 
+def _legend_value(v, numeric: bool) -> str:
+    """A legend entry: a category's text, or a number with at most 4 significant digits unless it is whole
+    (an agreement of 1/19 reads 0.05263, not 0.05263157894736842)."""
+    if not numeric:
+        return str(v)
+    x = float(v)
+    return str(v) if x.is_integer() or not np.isfinite(x) else f"{x:.4g}"
+
+
 def colour_scheme(frame: pd.DataFrame, column: str | None, rows: np.ndarray | None) -> dict:
     """How to colour the points ``rows`` (global indices; None = all) by ``column``.
 
@@ -108,7 +117,7 @@ def colour_scheme(frame: pd.DataFrame, column: str | None, rows: np.ndarray | No
     codes = np.fromiter((lookup.get(t, other_code if t else missing_code) for t in texts), dtype=np.float32,
                         count=len(texts))
     shown = np.bincount(codes.astype(np.int64), minlength=len(keep) + 2)
-    legend = [{"label": str(v), "colour": c, "count": int(shown[i])}
+    legend = [{"label": _legend_value(v, numeric), "colour": c, "count": int(shown[i])}
               for i, (v, c) in enumerate(zip(keep, colours)) if shown[i]]
     if shown[other_code]:
         n_values = len(set(texts[codes == other_code]))

@@ -67,3 +67,12 @@ def test_highlight_puts_the_clicked_point_last():
     assert out["text"] == ["", "b", "a"]   # the clicked point and its neighbours are labelled on the plot
     assert untyped(out["x"]).tolist()[-1] == 4.0
     assert untyped(out["marker.color"]).tolist() == [2, 1, 0]  # role codes, one byte each
+
+
+def test_a_few_distinct_fractions_are_legend_entries_of_four_digits():
+    from callbacks.figures import colour_scheme
+
+    frame = pd.DataFrame({"agreement": [k / 19 for k in range(11)] * 3, "year": [1990 + k for k in range(11)] * 3})
+    labels = [e["label"] for e in colour_scheme(frame, "agreement", None)["legend"]]
+    assert labels[:3] == ["0", "0.05263", "0.1053"] and len(labels) == 11
+    assert [e["label"] for e in colour_scheme(frame, "year", None)["legend"]][:2] == ["1990", "1991"]
