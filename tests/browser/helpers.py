@@ -167,3 +167,25 @@ def store_data(dash_duo, *component_ids):
     import json
 
     return json.loads(dash_duo.driver.execute_script(STORE_DATA, list(component_ids)))
+
+
+PICK_OPTION = """
+const [root, label] = arguments;
+const option = [...document.querySelectorAll('.dash-dropdown-options .dash-dropdown-option')]
+  .find(o => o.textContent.trim() === label);
+if (option) { option.scrollIntoView({block: 'center'}); option.click(); }
+return !!option;
+"""
+
+
+def choose(dash_duo, selector, label, timeout=10):
+    """Pick the option ``label`` of the dropdown ``selector`` as a user does (open it, click the option),
+    wherever the option sits in a long list: the menu's search box can cover the first one."""
+    import time
+
+    dash_duo.find_element(selector).click()
+    deadline = time.monotonic() + timeout
+    while not dash_duo.driver.execute_script(PICK_OPTION, selector, label):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{selector} does not offer {label!r}")
+        time.sleep(0.2)

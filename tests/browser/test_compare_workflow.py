@@ -9,7 +9,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from callbacks import services
-from helpers import DIGITS, GRAPH, click_point, console_errors, open_app, store_data, text, texts_of, upload, wait_text
+from helpers import (DIGITS, GRAPH, choose, click_point, console_errors, open_app, store_data, text, texts_of, upload,
+                     wait_text)
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 B_GRAPH = "#compare-map .js-plotly-plot"
@@ -71,13 +72,13 @@ def test_compare_two_checkpoints_side_by_side(dash_duo, projector_app, tmp_path)
     open_app(dash_duo, projector_app)
     upload(dash_duo, vectors, metadata)
     wait_text(dash_duo, "#status", "digits-noised: 1,797 points")
-    dash_duo.select_dcc_dropdown("#dataset-picker", value="Digits (sample) (1,797 × 64)")
+    choose(dash_duo, "#dataset-picker", "Digits (sample) (1,797 × 64)")
     wait_text(dash_duo, "#status", "Digits (sample): 1,797 points")
     until(lambda: trace_of(dash_duo, GRAPH, 0, "x") and len(trace_of(dash_duo, GRAPH, 0, "x")) == DIGITS, 60)
     assert not b_shown(dash_duo)
     dash_duo.driver.execute_script("document.querySelector('#analysis-panel').scrollIntoView();")
     dash_duo.find_element("#analysis-tabs .tab:nth-child(5)").click()
-    dash_duo.select_dcc_dropdown("#compare-other", value="digits-noised (1,797 × 64)")
+    choose(dash_duo, "#compare-other", "digits-noised (1,797 × 64)")
     dash_duo.find_element("#analysis-run").click()
     wait_text(dash_duo, "#analysis-message", "Agreement with digits-noised")
     until(lambda: b_shown(dash_duo), 30)
@@ -122,7 +123,7 @@ def test_compare_two_checkpoints_side_by_side(dash_duo, projector_app, tmp_path)
     assert len(trace_of(dash_duo, B_GRAPH, 0, "x")) == DIGITS   # a Patch of the highlights: every point still drawn
 
     # another data set: B's map is hidden and emptied
-    dash_duo.select_dcc_dropdown("#dataset-picker", value="digits-noised (1,797 × 64)")
+    choose(dash_duo, "#dataset-picker", "digits-noised (1,797 × 64)")
     wait_text(dash_duo, "#status", "digits-noised: 1,797 points")
     until(lambda: not b_shown(dash_duo), 20)
     until(lambda: trace_of(dash_duo, B_GRAPH, 0, "x") in (None, []), 20)

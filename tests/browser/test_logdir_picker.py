@@ -7,7 +7,7 @@ from pathlib import Path
 
 import projector
 from callbacks import services
-from helpers import console_errors, open_app, text, wait_points, wait_text
+from helpers import choose, console_errors, open_app, text, wait_points, wait_text
 from projector.watch import LogdirWatcher
 
 TF1 = Path(__file__).resolve().parents[1] / "fixtures" / "tf" / "tf1_word2vec"
@@ -36,7 +36,7 @@ def test_a_tensorflow_log_folder_its_picker_and_a_checkpoint_saved_meanwhile(das
         step400 = next(m for m in services.store().list()
                        if (m.get("source") or {}).get("step") == 400 and m["source"]["tensor"] == "embedding")
         open_app(dash_duo, projector_app)
-        dash_duo.select_dcc_dropdown("#dataset-picker", value=f"{step400['name']} ({step400['num_points']:,} × 16)")
+        choose(dash_duo, "#dataset-picker", f"{step400['name']} ({step400['num_points']:,} × 16)")
         wait_points(dash_duo, step400["num_points"])
         wait_text(dash_duo, "#status", f"{step400['name']}: {step400['num_points']:,} points")
         words = (TF1 / "metadata.tsv").read_text().split()
@@ -52,13 +52,13 @@ def test_a_tensorflow_log_folder_its_picker_and_a_checkpoint_saved_meanwhile(das
         while time.monotonic() < deadline and options_of(dash_duo, "#logdir-step") != ["step 400", "step 600"]:
             time.sleep(1)
         assert options_of(dash_duo, "#logdir-step") == ["step 400", "step 600"]
-        dash_duo.select_dcc_dropdown("#logdir-step", value="step 600")
+        choose(dash_duo, "#logdir-step", "step 600")
         step600 = next(m for m in services.store().list()
                        if (m.get("source") or {}).get("step") == 600 and m["source"]["tensor"] == "embedding")
         wait_text(dash_duo, "#status", f"{step600['name']}: ")
         assert step600["id"] != step400["id"]
         # another tensor of the run: its latest step
-        dash_duo.select_dcc_dropdown("#logdir-tensor", value="nce_weights")
+        choose(dash_duo, "#logdir-tensor", "nce_weights")
         wait_text(dash_duo, "#status", "nce_weights · step 600")
         assert "nce_weights" in text(dash_duo, "#dataset-picker")
         assert console_errors(dash_duo) == []
