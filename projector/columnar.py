@@ -54,7 +54,7 @@ def read_columnar(path: Path, column: str | None, shown: str) -> tuple[np.ndarra
         if len(vector_columns) != 1:
             found = ", ".join(vector_columns) if vector_columns else "none"
             raise DataError(f"{shown} must name its vector column (a column of lists of numbers; found: {found}); "
-                            "give it with --vector-column, or as file.parquet:column.")
+                            "name it in the upload card's vector column field, with --vector-column, or as file.parquet:column.")
         column = vector_columns[0]
     if column not in table.column_names:
         raise DataError(f"{shown} has no column {column!r}; its columns are {', '.join(table.column_names)}.")
@@ -180,8 +180,8 @@ def read_safetensors(path: Path, name: str | None, shown: str) -> np.ndarray:
     if name is None:
         if len(matrices) != 1:
             listed = ", ".join(matrices[:12]) + (" …" if len(matrices) > 12 else "") if matrices else "none"
-            raise DataError(f"{shown} holds {len(matrices)} 2-D tensors ({listed}); name the one to show, "
-                            "as file.safetensors:name.")
+            raise DataError(f"{shown} holds {len(matrices)} 2-D tensors ({listed}); name the one to show "
+                            "in the upload card's tensor field, with --vector-column, or as file.safetensors:name.")
         name = matrices[0]
     if name not in tensors:
         raise DataError(f"{shown} has no tensor {name!r}; its 2-D tensors are {', '.join(matrices) or 'none'}.")
