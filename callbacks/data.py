@@ -283,17 +283,17 @@ def run_label(run: str, logged: list[dict]) -> str:
 
 
 def picker_for(dataset_id: str | None, manifests: list[dict] | None = None) -> dict:
-    """The run, tensor and step pickers for ``dataset_id``: options from every data set that came from a
-    log folder, values from that data set's own source (None where it has none)."""
+    """The run, tensor and step pickers for ``dataset_id``, hidden unless it came from a log folder: options
+    from every data set that came from one, values from this one's source."""
     manifests = services.store().list() if manifests is None else manifests
     logged = [m for m in manifests if isinstance(m.get("source"), dict) and "run" in m["source"]]
-    if not logged:
-        return {"hidden": True, "runs": [], "run": None, "tensors": [], "tensor": None, "steps": [], "step": None}
     mine = next((m["source"] for m in logged if m["id"] == dataset_id), None)
+    if mine is None:   # shown only for a data set from a log folder (the data-set list leads to one)
+        return {"hidden": True, "runs": [], "run": None, "tensors": [], "tensor": None, "steps": [], "step": None}
     runs = sorted({m["source"]["run"] for m in logged})
-    run = mine["run"] if mine else None
+    run = mine["run"]
     tensors = sorted({m["source"].get("tensor") or "" for m in logged if m["source"]["run"] == run})
-    tensor = (mine.get("tensor") or "") if mine else None
+    tensor = mine.get("tensor") or ""
     steps = sorted((m for m in logged if m["source"]["run"] == run and (m["source"].get("tensor") or "") == tensor),
                    key=_step_key)
     return {"hidden": False,
@@ -301,7 +301,7 @@ def picker_for(dataset_id: str | None, manifests: list[dict] | None = None) -> d
             "tensors": [{"label": t or "(unnamed)", "value": t} for t in tensors], "tensor": tensor,
             "steps": [{"label": "step {:,}".format(m["source"]["step"]) if m["source"].get("step") is not None
                        else "(no step)", "value": m["id"]} for m in steps],
-            "step": dataset_id if mine else None}
+            "step": dataset_id}
 
 
 PICKER = dict(hidden=Output(ids.RUN_PICKER, "hidden"), runs=Output(ids.PICK_RUN, "options"),
