@@ -107,7 +107,7 @@ def opening_link(ds: projector.Dataset, *, images: bool = False) -> str:
     raw = {"dataset": stored.id, "method": "pca", "dims": 2, "params": {"components": [0, 1]},
            "colour_by": default_colour_column(stored, unusable), "label_by": stored.default_column(),
            "spherize": stored.dim >= SPHERIZE_MIN_DIM, "images": images and stored.sprite is not None}
-    return "?view=" + services.states().put(clean_state(raw, stored.num_points, stored.dim))
+    return "?view=" + services.states().put(clean_state(raw, stored.num_points, stored.dim)) + "&opened=show"
 
 
 def create_app(data_dir=None, *, datasets: list[projector.Dataset] = (), sample: bool = True,

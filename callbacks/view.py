@@ -100,12 +100,15 @@ def boot(search, saved, last, first):
     first data set. The link is taken out of the address, so a reload keeps what was done since."""
     from .bookmarks import restore_request
 
-    link = parse_qs((search or "").lstrip("?")).get("view", [None])[0]
+    query = parse_qs((search or "").lstrip("?"))
+    link = query.get("view", [None])[0]
     if link:
         try:
             dataset_id, state_id = restore_request(link)
+            # projector.show's links open the data set just given (?view=…&opened=show): nothing was shared
+            text = None if query.get("opened") == ["show"] else "Opened a shared view."
             return {"dataset": dataset_id, "state": state_id,
-                    "message": {"panel": "data", "text": "Opened a shared view.", "kind": "ok"}}, ""
+                    "message": {"panel": "data", "text": text, "kind": "ok"} if text else None}, ""
         except projector.DataError as exc:
             return {"dataset": first, "state": None,
                     "message": {"panel": "data", "text": f"This link cannot be opened: {exc}", "kind": "error"}}, ""

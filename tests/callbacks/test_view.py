@@ -169,3 +169,16 @@ def test_bookmark_summaries_say_what_the_view_shows(words):
                    colour="group", selection={**empty_selection(words.id), "anchor": 2, "neighbors": [[3, 0.1]]})
     assert bookmarks.summary(state_of(view)) == "t-SNE 2D · 10 isolated · 2 selected · colour: group"
     assert isinstance(pd.__version__, str)
+
+
+def test_a_link_opens_its_view_and_says_so_unless_projector_show_made_it(words):
+    from callbacks.view import boot
+    from projector.state import clean_state
+
+    state = services.states().put(clean_state({"dataset": words.id, "method": "pca", "dims": 2}, words.num_points,
+                                              words.dim))
+    goto, _ = boot(f"?view={state}", None, None, None)
+    assert goto["dataset"] == words.id and goto["state"] == state
+    assert goto["message"]["text"] == "Opened a shared view."
+    goto, _ = boot(f"?view={state}&opened=show", None, None, None)
+    assert goto["dataset"] == words.id and goto["state"] == state and goto["message"] is None
