@@ -177,9 +177,19 @@ def wsgi():
 
         PROJECTOR_DATA_DIR=/srv/projector gunicorn -w 4 --threads 4 -b 127.0.0.1:8050 "app:wsgi()"
 
-    (also REDIS_URL, PROJECTOR_SECRET, PROJECTOR_AUTH, PROJECTOR_MAX_UPLOAD_BYTES; see the README).
+    (also REDIS_URL, PROJECTOR_SECRET, PROJECTOR_AUTH, PROJECTOR_MAX_UPLOAD_BYTES, and PROJECTOR_LOGDIR with
+    PROJECTOR_RELOAD_INTERVAL: a log folder every worker process watches, as --logdir; see the README).
     """
     server = create_app(os.environ.get(services.DATA_DIR_ENV) or None).server
+    if os.environ.get("PROJECTOR_LOGDIR"):
+        from projector.watch import LogdirWatcher
+        try:
+            interval = float(os.environ.get("PROJECTOR_RELOAD_INTERVAL") or 5)
+        except ValueError:
+            raise SystemExit("PROJECTOR_RELOAD_INTERVAL must be a number of seconds (0: only at start).") from None
+        watcher = LogdirWatcher(os.environ["PROJECTOR_LOGDIR"], services.store(), interval=interval)
+        watcher.scan()           # stored before this worker serves anyone (what another worker stored is skipped)
+        watcher.start()
     # Dash finishes its set-up (the callback map) on the first request; with several threads, a
     # callback arriving meanwhile was answered 500 "Callback function not found". One request
     # here, before the worker serves anyone, finishes it.

@@ -137,3 +137,30 @@ def test_a_log_folder_opens_on_the_latest_step_of_its_first_tensor(tmp_path):
                        layout, re.S)
     shown = next(g for g in picker.groups() if g)
     assert by_id[shown] == "embedding · step 600"
+
+
+def test_gunicorn_workers_watch_the_log_folder_of_projector_logdir(tmp_path):
+    """PROJECTOR_LOGDIR under gunicorn: the folder's embeddings are listed, and a step written later is stored
+    once (two workers watch it; the store keeps one copy)."""
+    import json
+    import time
+
+    from tensorboardX import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "logs" / "run1"))
+    w.add_embedding(np.random.default_rng(0).normal(size=(12, 4)).astype(np.float32), global_step=1, tag="emb")
+    w.flush()
+    data = tmp_path / "d"
+    proc, _, layout = run_app(gunicorn_workers=2, timeout=120, env={
+        "PROJECTOR_DATA_DIR": str(data), "PROJECTOR_LOGDIR": str(tmp_path / "logs"), "PROJECTOR_RELOAD_INTERVAL": "0.5"})
+    try:
+        assert "run1 · emb:00001 (12 × 4)" in layout
+        w.add_embedding(np.random.default_rng(1).normal(size=(12, 4)).astype(np.float32), global_step=2, tag="emb")
+        w.close()
+        names, deadline = [], time.monotonic() + 30
+        while time.monotonic() < deadline and "run1 · emb:00002" not in names:
+            time.sleep(0.25)
+            names = [json.loads(m.read_text())["name"] for m in (data / "store" / "datasets").glob("*/manifest.json")]
+        assert sorted(n for n in names if n.startswith("run1")) == ["run1 · emb:00001", "run1 · emb:00002"]
+    finally:
+        stop(proc)
