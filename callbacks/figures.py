@@ -9,7 +9,7 @@ import base64
 import numpy as np
 import pandas as pd
 
-from projector.analyses import CLUSTER_PREFIX, NOISE
+from projector.analyses import CLUSTER_PREFIX, NOISE, SCORE_PREFIXES
 from projector.formats import column_as_text
 
 MAX_CATEGORIES = 20          # colours in the categorical palette; rarer values share "other"
@@ -70,7 +70,7 @@ def colour_scheme(frame: pd.DataFrame, column: str | None, rows: np.ndarray | No
 
     Returns ``{"kind", "marker", "legend"}``: ``marker`` holds the marker attributes to set,
     ``legend`` a list of ``{"label", "colour", "count"}`` (categorical) or the numeric range.
-    Numeric columns with at most 20 distinct values, and text columns, are categorical; text
+    Numeric columns with at most 20 distinct values (but an analysis's scores), and text columns, are categorical; text
     columns with more values keep their 19 most frequent and group the rest as "other".
     """
     if not column or column not in frame.columns:
@@ -81,7 +81,8 @@ def colour_scheme(frame: pd.DataFrame, column: str | None, rows: np.ndarray | No
         values = series.to_numpy(dtype=np.float64)
         everything = frame[column].to_numpy(dtype=np.float64)
         distinct = np.unique(everything[np.isfinite(everything)])  # the scale is the whole column's finite values
-        if len(distinct) > MAX_CATEGORIES:
+        # an analysis's score (agreement at k: 11 values) is a gradient however few values it takes
+        if len(distinct) > MAX_CATEGORIES or (is_score_column(column) and len(distinct) > 1):
             lo, hi = float(distinct[0]), float(distinct[-1])
             finite = np.isfinite(values)
             # 255 levels are indistinguishable on a gradient and travel as one byte per point; level 255 is
@@ -290,6 +291,10 @@ def density_trace() -> dict:
             "contours": {"coloring": "fill", "showlines": True, "start": 0.1, "end": 0.9, "size": 0.2},
             "line": {"width": 0.6, "color": "rgba(69, 90, 100, 0.55)"},
             "colorscale": [[0, "rgba(255,255,255,0)"], [0.15, "rgba(207,216,220,0.25)"], [1, "rgba(84,110,122,0.55)"]]}
+
+
+def is_score_column(column) -> bool:
+    return isinstance(column, str) and column.startswith(SCORE_PREFIXES)
 
 
 def is_cluster_column(column) -> bool:

@@ -39,6 +39,9 @@ NOISE = "noise"                 # the value of the points in no cluster
 CLUSTER_PREFIX = "clusters ("   # how the columns of each analysis begin
 OUTLIER_PREFIX = "outlier score ("
 COMPARE_PREFIX = "agreement@"
+TRUST_PREFIX = "neighbours kept ("
+MOVED_PREFIX = "moved ("
+SCORE_PREFIXES = (OUTLIER_PREFIX, COMPARE_PREFIX, TRUST_PREFIX, MOVED_PREFIX)   # columns of scores: a gradient
 MOST_CHANGED = 20               # points a comparison lists whose neighbourhoods changed most
 
 
@@ -117,11 +120,11 @@ def column_name(kind: str, params: dict, projection: dict | None = None, other_n
         how = "" if params.get("space", "stored") == "stored" else ", as the Inspector measures"
         return f"{OUTLIER_PREFIX}{'LOF' if params['method'] == 'lof' else 'k-th distance'}, k={params['k']}{how})"
     if kind == "faithfulness":
-        return f"neighbours kept ({shown}, k={params['k']})"
+        return f"{TRUST_PREFIX}{shown}, k={params['k']})"
     if kind == "compare":
         other = " ".join(str(other_name or params["other"]).split())   # no tab or line break in a column name
         return f"{COMPARE_PREFIX}{params['k']} vs {other if len(other) <= 60 else other[:59] + '…'}"
-    return f"moved ({shown}, seed {params['seed']})"
+    return f"{MOVED_PREFIX}{shown}, seed {params['seed']})"
 
 
 def result_key(request: dict, used: dict) -> str:

@@ -76,3 +76,13 @@ def test_a_few_distinct_fractions_are_legend_entries_of_four_digits():
     labels = [e["label"] for e in colour_scheme(frame, "agreement", None)["legend"]]
     assert labels[:3] == ["0", "0.05263", "0.1053"] and len(labels) == 11
     assert [e["label"] for e in colour_scheme(frame, "year", None)["legend"]][:2] == ["1990", "1991"]
+
+
+def test_an_analysis_score_is_a_gradient_however_few_values_it_takes():
+    from callbacks.figures import colour_scheme
+
+    frame = pd.DataFrame({"agreement@10 vs B": [k / 10 for k in range(11)] * 3,
+                          "neighbours kept (t-SNE, k=10)": [k / 10 for k in range(11)] * 3, "digit": list(range(11)) * 3})
+    assert colour_scheme(frame, "agreement@10 vs B", None)["kind"] == "numeric"
+    assert colour_scheme(frame, "neighbours kept (t-SNE, k=10)", None)["kind"] == "numeric"
+    assert colour_scheme(frame, "digit", None)["kind"] == "category"
