@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import quantised
 from .errors import DataError
 
 METRICS = ("cosine", "euclidean")
+QUANTISED_MIN_CELLS = 1 << 22   # rows × dims from which the int8 scan beats one float32 X·q (and pays its build)
 
 
 def nearest_neighbors(dataset, index: int, k: int = 100, metric: str = "cosine", *,
@@ -32,6 +34,10 @@ def nearest_neighbors(dataset, index: int, k: int = 100, metric: str = "cosine",
         if cand.size and (cand[0] < 0 or cand[-1] >= n):
             raise DataError("the subset names points that do not exist in this data set.")
     rows = slice(None) if cand is None else cand
+    ids = np.arange(n) if cand is None else cand
+    if (not dataset.extreme() and X.shape[1] <= quantised.MAX_DIM
+            and len(ids) * X.shape[1] >= QUANTISED_MIN_CELLS):
+        return _nearest_quantised(dataset, index, ids, k, metric, spherize)
     # Values beyond float32's comfortable range (|x| > 2³⁰, or rows below 2⁻³⁰) are scored in float64, whose
     # squares hold all of float32's range: "exact" then holds for every finite input.
     dtype = np.float64 if dataset.extreme() else np.float32
@@ -52,7 +58,6 @@ def nearest_neighbors(dataset, index: int, k: int = 100, metric: str = "cosine",
         cand_norms = norms[rows]
         qnorm = float(norms[index])
     dist = _distances(dots, cand_norms, qnorm, metric)
-    ids = np.arange(n) if cand is None else cand
     self_pos = np.flatnonzero(ids == index)
     dist[self_pos] = np.inf
     k = min(k, len(ids) - len(self_pos))
@@ -70,6 +75,46 @@ def nearest_neighbors(dataset, index: int, k: int = 100, metric: str = "cosine",
     q64 = np.asarray(X[index], dtype=np.float64)
     if spherize:
         q64 = _spherized(q64[None], centroid)[0]
+    return _rescored(X, ids, pick, q64, centroid if spherize else None, metric, k)
+
+
+def _nearest_quantised(dataset, index: int, ids: np.ndarray, k: int, metric: str,
+                       spherize: bool) -> list[tuple[int, float]]:
+    """The same answer as the float32 path, from the int8 copy: see :mod:`projector.quantised`."""
+    X = dataset.vectors
+    centroid = dataset.sphere()[0] if spherize else None
+    q64 = np.asarray(X[index], dtype=np.float64)
+    if spherize:
+        q64 = _spherized(q64[None], centroid)[0]
+    self_pos = np.flatnonzero(ids == index)
+    k = min(k, len(ids) - len(self_pos))
+    if k <= 0:
+        return []
+    pick = quantised.candidates(_quantised_copy(dataset, spherize), ids, q64, k, metric, self_pos)
+    return _rescored(X, ids, pick, q64, centroid, metric, k)
+
+
+def _quantised_copy(dataset, spherize: bool) -> quantised.QuantisedRows:
+    """The int8 copy of the (spherized) vectors, built once per data set (N × D bytes)."""
+    key = "quantised-sphere" if spherize else "quantised"
+    if key not in dataset._derived:
+        X = dataset.vectors
+        centroid = dataset.sphere()[0] if spherize else None
+        step = max(256, (16 << 20) // (8 * max(1, X.shape[1])))
+
+        def blocks():
+            for s in range(0, X.shape[0], step):
+                V = np.asarray(X[s:s + step], dtype=np.float64)
+                yield s, (_spherized(V, centroid) if spherize else V)
+
+        dataset._derived[key] = quantised.quantise_rows(blocks(), X.shape[0], X.shape[1])
+    return dataset._derived[key]
+
+
+def _rescored(X, ids: np.ndarray, pick: np.ndarray, q64: np.ndarray, centroid, metric: str,
+              k: int) -> list[tuple[int, float]]:
+    """The k nearest of ``ids[pick]``, scored exactly in float64, ties to the lower index."""
+    spherize = centroid is not None
     exact = np.empty(len(pick), dtype=np.float64)
     step = max(256, (16 << 20) // (8 * max(1, X.shape[1])))   # re-scored block by block: ~16 MB at a time
     for s in range(0, len(pick), step):

@@ -36,7 +36,7 @@ def compile_analysis() -> None:
     tree of HDBSCAN, the rank counts of trustworthiness (exact and sampled)."""
     import numpy as np
 
-    from . import clusters, faithfulness, knn
+    from . import clusters, faithfulness, knn, quantised
 
     rng = np.random.default_rng(0)
     X = (rng.normal(size=(9_000, 16)) + rng.integers(0, 4, size=(9_000, 1)) * 3).astype(np.float32)
@@ -48,6 +48,7 @@ def compile_analysis() -> None:
     faithfulness.trustworthiness_continuity(X[:3_000], C[:3_000], 10)
     faithfulness.trustworthiness_continuity(X, C, 10, exact_max=1_000, sample=200)
     faithfulness.trustworthiness_continuity(X[:3_000], C[:3_000], 10, "cosine")
+    quantised.warm()   # the int8 scan of exact nearest neighbours
 
 
 def warm_all() -> None:
