@@ -1,0 +1,82 @@
+"""The int8 scan of :mod:`projector.quantised` gives exactly the float64 brute-force neighbours."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import projector
+from projector import neighbors, quantised
+
+
+def brute(X, index, k, metric, subset=None, spherize=False):
+    V = np.asarray(X, dtype=np.float64)
+    if spherize:
+        V = neighbors._spherized(V, V.mean(axis=0))
+    ids = np.arange(len(V)) if subset is None else np.unique(subset)
+    d = neighbors._exact_distances(V[ids], V[index], metric)
+    d[ids == index] = np.inf
+    order = np.lexsort((ids, d))[:min(k, len(ids) - int((ids == index).any()))]
+    return [int(i) for i in ids[order]], d[order]
+
+
+def run(monkeypatch, X, index, k, metric, quantised_path, **kw):
+    monkeypatch.setattr(neighbors, "QUANTISED_MIN_CELLS", 0 if quantised_path else 1 << 62)
+    return neighbors.nearest_neighbors(projector.load_dataset(X), index, k, metric, **kw)
+
+
+@st.composite
+def awkward(draw):
+    n = draw(st.integers(3, 60))
+    d = draw(st.integers(2, 12))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    X = rng.normal(size=(n, d)).astype(np.float32) * np.float32(draw(st.sampled_from([1e-6, 1.0, 1e5])))
+    for _ in range(draw(st.integers(0, 6))):
+        i, j = rng.integers(0, n, size=2)
+        kind = draw(st.sampled_from(["duplicate", "ulp", "zero", "constant", "scaled"]))
+        if kind == "duplicate":
+            X[i] = X[j]
+        elif kind == "ulp":   # differs from row j in the last bit of one value
+            X[i] = X[j]
+            c = rng.integers(0, d)
+            X[i, c] = np.nextafter(X[j, c], np.float32(np.inf))
+        elif kind == "zero":
+            X[i] = 0
+        elif kind == "constant":
+            X[i] = X[j, 0]
+        else:
+            X[i] = X[j] * np.float32(2.0)
+    return X
+
+
+@settings(max_examples=150, deadline=None)
+@given(X=awkward(), data=st.data())
+def test_quantised_path_is_the_float64_brute_force(X, data):
+    mp = pytest.MonkeyPatch()
+    try:
+        n = len(X)
+        index = data.draw(st.integers(0, n - 1))
+        k = data.draw(st.integers(1, n + 2))
+        metric = data.draw(st.sampled_from(neighbors.METRICS))
+        spherize = data.draw(st.booleans())
+        subset = data.draw(st.none() | st.lists(st.integers(0, n - 1), min_size=1, max_size=n))
+        kw = dict(subset=subset, spherize=spherize)
+        got = run(mp, X, index, k, metric, True, **kw)
+        old = run(mp, X, index, k, metric, False, **kw)
+        ref_ids, ref_d = brute(X, index, k, metric, subset, spherize)
+        assert [i for i, _ in got] == ref_ids
+        np.testing.assert_allclose([d for _, d in got], ref_d, rtol=1e-12, atol=1e-12)
+        assert [i for i, _ in got] == [i for i, _ in old]
+    finally:
+        mp.undo()
+
+
+def test_candidates_are_few_on_clustered_data():
+    rng = np.random.default_rng(3)
+    means = rng.normal(size=(20, 64)) * 3
+    X = (means[rng.integers(0, 20, size=20_000)] + rng.normal(size=(20_000, 64))).astype(np.float32)
+    ds = projector.load_dataset(X)
+    qr = neighbors._quantised_copy(ds, False)
+    ids = np.arange(len(X))
+    for metric in neighbors.METRICS:
+        pick = quantised.candidates(qr, ids, X[5].astype(np.float64), 100, metric, np.array([5]))
+        assert 100 <= len(pick) < len(X) // 20   # the bound rules out over 95 % of the rows
+        assert [i for i, _ in neighbors.nearest_neighbors(ds, 5, 100, metric)] == brute(X, 5, 100, metric)[0]
