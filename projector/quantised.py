@@ -5,11 +5,13 @@ residual norm ‖v − sQ‖₂ and ‖v‖₂ (float64). A query q is quantised
 
     v·q = s·t·(Q·P) + s·(Q·r) + (v − sQ)·q,   so   |v·q − s·t·(Q·P)| ≤ s‖Q‖‖r‖ + ‖v − sQ‖‖q‖
 
-(Cauchy–Schwarz, twice). ``Q·P`` is an integer computed exactly in int32 (|Q·P| ≤ 127²·D < 2³¹ for
+(Cauchy–Schwarz, twice). ``Q·P`` is an integer computed exactly in int32 (each product fits int16, |Q·P| ≤ 127²·D < 2³¹ for
 D < 133 000), so the only rounding is float64's in a handful of products, covered by a relative slack far
 above it. From the dot interval each row gets a distance interval [lo, hi]; τ is the k-th smallest hi. A row
-with lo > τ is farther than k rows for certain, so it cannot be a neighbour, whatever the tie-breaking; every
-other row is re-scored exactly in float64 — the answer is the float64 brute-force answer.
+with lo > τ is farther than k rows for certain, so it cannot be a neighbour, whatever the tie-breaking. The rows
+left are scored again from their codes against the unquantised query in float64 (error ‖v − sQ‖‖q‖ plus
+s·γ_D‖Q‖‖q‖ for the summation, γ_D = D·u / (1 − D·u), u = 2⁻⁵³, any summation order) and cut the same way;
+every row still left is re-scored exactly in float64 — the answer is the float64 brute-force answer.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from numba import njit, prange
 os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
 
 MAX_DIM = 100_000            # 127² · D must stay below 2³¹ for the int32 dot
-BLOCK_ROWS = 256
+BLOCK_ROWS = 512
 
 
 class QuantisedRows:
@@ -55,8 +57,8 @@ def quantise_rows(rows_f64_blocks, n: int, d: int) -> QuantisedRows:
 
 
 @njit(parallel=True, fastmath=False, cache=True)
-def _int_dots(codes, rows, p, out):
-    """out[k] = codes[rows[k]] · p, exactly, in int32 (row blocks in parallel)."""
+def _int_dots(codes, rows, p16, out):
+    """out[k] = codes[rows[k]] · p16, exactly: each int8 × int8 product fits int16, their sum int32."""
     n = rows.shape[0]
     d = codes.shape[1]
     for b in prange((n + BLOCK_ROWS - 1) // BLOCK_ROWS):
@@ -64,8 +66,66 @@ def _int_dots(codes, rows, p, out):
             i = rows[k]
             acc = np.int32(0)
             for j in range(d):
-                acc += np.int32(codes[i, j]) * np.int32(p[j])
+                acc += np.int32(np.int16(codes[i, j]) * p16[j])
             out[k] = acc
+
+
+@njit(fastmath={"reassoc"}, cache=True)
+def _code_dots(codes, rows, q, out):
+    """out[k] = codes[rows[k]] · q in float64, in any order of summation (its error bound holds for any)."""
+    d = codes.shape[1]
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        acc = 0.0
+        for j in range(d):
+            acc += codes[i, j] * q[j]
+        out[k] = acc
+
+
+@njit(parallel=True, fastmath=False, cache=True)
+def _bounds(dots, rows, scales, code_norms, residual_norms, norms, t, r_norm, q_norm, cosine, slack, lo, hi):
+    """Each row's distance interval [lo, hi] around its int8 estimate: float64 arithmetic, inside ``slack``."""
+    for k in prange(rows.shape[0]):
+        i = rows[k]
+        acc = dots[k]
+        s = scales[i]
+        approx = s * t * acc
+        bound = (s * code_norms[i] * r_norm + residual_norms[i] * q_norm) * (1 + slack) + slack * abs(approx)
+        nrm = norms[i]
+        if cosine:
+            denom = nrm * q_norm
+            if denom > 0:
+                lo[k] = 1.0 - (approx + bound) / denom - slack
+                hi[k] = 1.0 - (approx - bound) / denom + slack
+            else:
+                lo[k] = 1.0 - slack
+                hi[k] = 1.0 + slack
+        else:
+            base = nrm * nrm + q_norm * q_norm
+            pad = slack * (nrm + q_norm) * (nrm + q_norm)
+            lo[k] = np.sqrt(max(base - 2.0 * (approx + bound) - pad, 0.0))
+            hi[k] = np.sqrt(max(base - 2.0 * (approx - bound) + pad, 0.0))
+
+
+@njit(cache=True)
+def _kth_smallest(values, k):
+    """The k-th smallest of ``values`` (k ≥ 1), by a max-heap of the k smallest: one compare for most values."""
+    heap = np.full(k, np.inf)
+    for v in values:
+        if v < heap[0]:
+            heap[0] = v   # replace the largest of the k smallest, sift it down
+            i = 0
+            while True:
+                c = 2 * i + 1
+                if c >= k:
+                    break
+                if c + 1 < k and heap[c + 1] > heap[c]:
+                    c += 1
+                if heap[c] <= heap[i]:
+                    break
+                heap[i], heap[c] = heap[c], heap[i]
+                i = c
+    return heap[0]
 
 
 def candidates(qr: QuantisedRows, rows: np.ndarray, q64: np.ndarray, k: int, metric: str,
@@ -80,33 +140,34 @@ def candidates(qr: QuantisedRows, rows: np.ndarray, q64: np.ndarray, k: int, met
     P = np.clip(np.rint(q64 / t), -127, 127)
     r_norm = float(np.linalg.norm(q64 - t * P))
     q_norm = float(np.linalg.norm(q64))
-    dots = np.empty(len(rows), dtype=np.int32)
-    _int_dots(qr.codes, rows, P.astype(np.int8), dots)
-    s = qr.scales[rows]
-    approx = s * t * dots.astype(np.float64)
     slack = 1e-12 * (d + 16)   # float64 rounding here and in the exact re-score, far above either
-    bound = (s * qr.code_norms[rows] * r_norm + qr.residual_norms[rows] * q_norm) * (1 + slack) \
-        + slack * np.abs(approx)
-    norms = qr.norms[rows]
-    if metric == "cosine":
-        denom = norms * q_norm
-        with np.errstate(divide="ignore", invalid="ignore"):
-            hi_sim = np.where(denom > 0, (approx + bound) / denom, 0.0)
-            lo_sim = np.where(denom > 0, (approx - bound) / denom, 0.0)
-        lo = 1.0 - hi_sim - slack
-        hi = 1.0 - lo_sim + slack
-    else:
-        base = norms * norms + q_norm * q_norm
-        pad = slack * (norms + q_norm) ** 2
-        lo = np.sqrt(np.maximum(base - 2.0 * (approx + bound) - pad, 0.0))
-        hi = np.sqrt(np.maximum(base - 2.0 * (approx - bound) + pad, 0.0))
+    rows = np.asarray(rows, dtype=np.int64)
+    dots = np.empty(len(rows), dtype=np.int32)
+    _int_dots(qr.codes, rows, P.astype(np.int16), dots)
+    pick = _within(qr, rows, dots, t, r_norm, q_norm, metric, slack, k, excluded)
+    # Second pass over the few left: the same codes against the unquantised query (float64), whose only
+    # error beyond the rows' own is float64 summation, γ_D = D·u/(1 − D·u) of Σ|Q_ij q_j| ≤ ‖Q‖‖q‖.
+    fdots = np.empty(len(pick))
+    _code_dots(qr.codes, rows[pick], q64, fdots)
+    gamma = d * 2.0 ** -53 / (1 - d * 2.0 ** -53)
+    return pick[_within(qr, rows[pick], fdots, 1.0, gamma * q_norm, q_norm, metric, slack, k,
+                        np.empty(0, dtype=np.int64))]
+
+
+def _within(qr, rows, dots, t, r_norm, q_norm, metric, slack, k, excluded):
+    """Positions whose distance interval starts at or below the k-th smallest interval end."""
+    lo = np.empty(len(rows))
+    hi = np.empty(len(rows))
+    _bounds(dots, rows, qr.scales, qr.code_norms, qr.residual_norms, qr.norms, t, r_norm, q_norm,
+            metric == "cosine", slack, lo, hi)
     hi[excluded] = np.inf
     lo[excluded] = np.inf
-    tau = float(np.partition(hi, k - 1)[k - 1])
-    return np.flatnonzero(lo <= tau)
+    return np.flatnonzero(lo <= _kth_smallest(hi, k))
 
 
 def warm() -> None:
-    """Compile the scan kernel into numba's disk cache."""
+    """Compile the scan kernels into numba's disk cache."""
     codes = np.zeros((4, 8), dtype=np.int8)
-    _int_dots(codes, np.arange(4, dtype=np.int64), np.zeros(8, dtype=np.int8), np.empty(4, dtype=np.int32))
+    qr = QuantisedRows(codes, np.ones(4), np.ones(4), np.zeros(4), np.ones(4))
+    for metric in ("cosine", "euclidean"):
+        candidates(qr, np.arange(4), np.ones(8), 2, metric, np.array([0]))
