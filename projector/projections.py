@@ -241,39 +241,55 @@ def exact_pca(X, n_components: int, in_memory_max: int = PCA_IN_MEMORY_MAX):
     total = values.sum()
     ratios = [float(v / total) if total > 0 else 0.0 for v in values[order]]
     c32 = comps.astype(np.float32)
-    m32 = mean.astype(np.float32)
-    # x − m32 is exact for rows near a large mean; the part of the mean float32 dropped is put back here
+    # Rows near the origin are multiplied as they are and the mean's scores taken off after (no copy);
+    # rows far from it are centred first. x − m32 is exact for rows near a large mean, and the part of
+    # the mean float32 dropped is put back in float64.
+    centre = not _near_origin(mean, np.diag(cov))
+    m32 = mean.astype(np.float32) if centre else np.zeros(d, dtype=np.float32)
     offset = ((mean - m32.astype(np.float64)) @ comps).astype(np.float32)
     scores = np.empty((n, k), dtype=np.float32)
-    buf = np.empty((min(n, step), d), dtype=np.float32)
+    buf = np.empty((min(n, step), d), dtype=np.float32) if centre else None
     for s, block in blocks():
-        centred = np.subtract(block, m32, out=buf[:len(block)])
-        np.matmul(centred, c32, out=scores[s:s + len(block)])
+        rows = np.subtract(block, m32, out=buf[:len(block)]) if centre else block
+        np.matmul(rows, c32, out=scores[s:s + len(block)])
         scores[s:s + len(block)] -= offset
     return scores, ratios
+
+
+def _near_origin(mean, variances) -> bool:
+    """Whether every column's mean is within its own spread: float32 products of such rows, uncentred,
+    have at most twice the round-off of centred ones (|x| ≤ |x − μ| + σ), so centring can be skipped."""
+    return bool(np.all(mean * mean <= variances))
 
 
 def _mean_and_scatter(blocks, d: int):
     """Mean and scatter Σ(x−μ)(x−μ)ᵀ of all rows (float64) in one pass over the blocks.
 
-    Each block is centred at its own mean before its float32 product (so a common offset as large
-    as 1e4 next to a spread of 1 loses nothing to cancellation), and blocks are merged with the
-    exact pairwise update of Chan, Golub & LeVeque (1979).
+    Rows near the origin (:func:`_near_origin`) are multiplied in float32 as they are. Otherwise each
+    block is centred at its own mean before its float32 product (so a common offset as large as 1e4
+    next to a spread of 1 loses nothing to cancellation). Blocks are merged with the exact pairwise
+    update of Chan, Golub & LeVeque (1979).
     """
     count, mean = 0, np.zeros(d, dtype=np.float64)
     scatter = np.zeros((d, d), dtype=np.float64)
-    buf = None
+    buf, centre = None, False    # centre once a block's rows turn out to be far from the origin
     for _, block in blocks:
         nb = len(block)
-        if buf is None or len(buf) < nb:
-            buf = np.empty((nb, d), dtype=np.float32)
         block_mean = block.sum(axis=0, dtype=np.float64) / nb
-        shift = block_mean.astype(np.float32)
-        centred = np.subtract(block, shift, out=buf[:nb])
-        scatter += centred.T @ centred
-        left = block_mean - shift      # the centred block's own mean: what rounding the shift left
+        if not centre:
+            product = block.T @ block
+            centre = not _near_origin(block_mean, np.diag(product) / nb - block_mean * block_mean)
+            left = block_mean       # the mean of the rows multiplied
+        if centre:
+            if buf is None or len(buf) < nb:
+                buf = np.empty((nb, d), dtype=np.float32)
+            shift = block_mean.astype(np.float32)
+            centred = np.subtract(block, shift, out=buf[:nb])
+            product = centred.T @ centred
+            left = block_mean - shift      # the centred block's own mean: what rounding the shift left
         delta = block_mean - mean
         total = count + nb
+        scatter += product
         scatter += np.outer(delta, delta * (count * nb / total)) - np.outer(left, left * nb)
         mean += delta * (nb / total)
         count = total

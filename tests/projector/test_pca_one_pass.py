@@ -112,3 +112,19 @@ def test_scores_keep_their_precision_far_from_the_origin(offset):
     # the scores' mean is 0 to float32 precision of the spread, not of the offset (1e4 · 6e-8 = 6e-4)
     assert np.abs(scores.astype(np.float64).mean(axis=0)).max() < 1e-5
     np.testing.assert_allclose(scores, want_scores, rtol=0, atol=1e-4 * np.abs(want_scores).max())
+
+
+def test_rows_that_leave_the_origin_half_way_are_centred_from_there_on():
+    rng = np.random.default_rng(13)
+    spread = rng.normal(size=(6000, 8)) * np.linspace(1, 0.3, 8)
+    far = np.zeros((6000, 8))
+    far[3000:] = 1e4    # the first blocks are near the origin, the last ones far from it
+    X = (spread + far).astype(np.float32)
+    X64 = X.astype(np.float64)
+    mean, scatter = _mean_and_scatter(_blocks(X, 500), 8)
+    want = (X64 - X64.mean(0)).T @ (X64 - X64.mean(0))
+    np.testing.assert_allclose(scatter, want, rtol=0, atol=1e-6 * np.abs(want).max())
+    # and the far half alone, whose spread of 1 sits on 1e4: its scatter to the same precision
+    mean, scatter = _mean_and_scatter(_blocks(X[3000:], 500), 8)
+    half = X64[3000:] - X64[3000:].mean(0)
+    np.testing.assert_allclose(scatter, half.T @ half, rtol=0, atol=1e-6 * np.abs(half.T @ half).max())
