@@ -91,7 +91,14 @@ def _nearest_quantised(dataset, index: int, ids: np.ndarray, k: int, metric: str
     if k <= 0:
         return []
     pick = quantised.candidates(_quantised_copy(dataset, spherize), ids, q64, k, metric, self_pos)
-    return _rescored(X, ids, pick, q64, centroid, metric, k)
+    sel = ids[pick]
+    exact = np.empty(len(sel))
+    V = np.ascontiguousarray(X[sel])
+    if V.dtype not in (np.float32, np.float64):
+        V = V.astype(np.float64)
+    quantised.exact_distances(V, q64, centroid if spherize else q64, spherize, metric == "cosine", exact)
+    order = np.lexsort((sel, exact))[:k]
+    return [(int(sel[o]), float(exact[o])) for o in order]
 
 
 def _quantised_copy(dataset, spherize: bool) -> quantised.QuantisedRows:

@@ -165,9 +165,51 @@ def _within(qr, rows, dots, t, r_norm, q_norm, metric, slack, k, excluded):
     return np.flatnonzero(lo <= _kth_smallest(hi, k))
 
 
+@njit(fastmath=False, cache=True)
+def exact_distances(V, q64, centroid, spherize, cosine, out):
+    """Float64 distances of rows ``V`` to ``q64``, as :func:`projector.neighbors._exact_distances` defines them
+    (spherized first when asked), row by row in one fixed order: equal rows get equal distances."""
+    d = V.shape[1]
+    v = np.empty(d)
+    qq = 0.0
+    for j in range(d):
+        qq += q64[j] * q64[j]
+    q_norm = np.sqrt(qq)
+    for k in range(V.shape[0]):
+        for j in range(d):
+            v[j] = V[k, j]
+        if spherize:
+            r = 0.0
+            for j in range(d):
+                v[j] -= centroid[j]
+                r += v[j] * v[j]
+            r = np.sqrt(r)
+            if r > 0:
+                for j in range(d):
+                    v[j] /= r
+        if cosine:
+            vv = 0.0
+            dot = 0.0
+            for j in range(d):
+                vv += v[j] * v[j]
+                dot += v[j] * q64[j]
+            denom = np.sqrt(vv) * q_norm
+            sim = dot / denom if denom > 0 else 0.0
+            out[k] = min(max(1.0 - sim, 0.0), 2.0)
+        else:
+            acc = 0.0
+            for j in range(d):
+                acc += (v[j] - q64[j]) * (v[j] - q64[j])
+            out[k] = np.sqrt(acc)
+
+
 def warm() -> None:
     """Compile the scan kernels into numba's disk cache."""
     codes = np.zeros((4, 8), dtype=np.int8)
     qr = QuantisedRows(codes, np.ones(4), np.ones(4), np.zeros(4), np.ones(4))
     for metric in ("cosine", "euclidean"):
         candidates(qr, np.arange(4), np.ones(8), 2, metric, np.array([0]))
+        for spherize in (False, True):
+            for dtype in (np.float32, np.float64):
+                exact_distances(np.ones((2, 8), dtype=dtype), np.ones(8), np.zeros(8), spherize,
+                                metric == "cosine", np.empty(2))
