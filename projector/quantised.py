@@ -17,17 +17,24 @@ from __future__ import annotations
 
 import os
 
+import llvmlite.binding as llvm
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
 
-MAX_DIM = 100_000            # 127² · D must stay below 2³¹ for the int32 dot
+MAX_DIM = 65_536             # 255 · 127 · D must stay below 2³¹ for the int32 dot
 BLOCK_ROWS = 512
+LANE = 64                    # codes are stored in rows padded to whole 64-byte vectors (zero padding)
+VNNI = bool(llvm.get_host_cpu_features().get("avx512vnni", False))   # u8 × s8 dot in one instruction
 
 
 class QuantisedRows:
-    """An int8 copy of some rows with what the error bound needs (float64 per row)."""
+    """An int8 copy of some rows (stored as ``Q + 128`` in uint8, rows zero-padded to 64 bytes) with what the
+    error bound needs (float64 per row)."""
 
     def __init__(self, codes, scales, code_norms, residual_norms, norms):
         self.codes, self.scales, self.code_norms = codes, scales, code_norms
@@ -36,7 +43,7 @@ class QuantisedRows:
 
 def quantise_rows(rows_f64_blocks, n: int, d: int) -> QuantisedRows:
     """Quantise rows given as float64 blocks (an iterable of (start, block)) into one :class:`QuantisedRows`."""
-    codes = np.empty((n, d), dtype=np.int8)
+    codes = np.zeros((n, -(-d // LANE) * LANE), dtype=np.uint8)   # Q + 128: unsigned, as VNNI takes it
     scales = np.zeros(n)
     code_norms = np.zeros(n)
     residual_norms = np.zeros(n)
@@ -47,7 +54,7 @@ def quantise_rows(rows_f64_blocks, n: int, d: int) -> QuantisedRows:
         sc = top / 127.0
         safe = np.where(sc > 0, sc, 1.0)
         C = np.clip(np.rint(V / safe[:, None]), -127, 127)
-        codes[s:e] = C
+        codes[s:e, :d] = C + 128
         scales[s:e] = sc
         code_norms[s:e] = np.sqrt(np.einsum("ij,ij->i", C, C))
         R = V - sc[:, None] * C
@@ -58,7 +65,8 @@ def quantise_rows(rows_f64_blocks, n: int, d: int) -> QuantisedRows:
 
 @njit(parallel=True, fastmath=False, cache=True)
 def _int_dots(codes, rows, p16, out):
-    """out[k] = codes[rows[k]] · p16, exactly: each int8 × int8 product fits int16, their sum int32."""
+    """out[k] = (codes[rows[k]] − 128) · p16 (``p16`` zero-padded like the codes), exactly: each int8 × int8
+    product fits int16, their sum int32."""
     n = rows.shape[0]
     d = codes.shape[1]
     for b in prange((n + BLOCK_ROWS - 1) // BLOCK_ROWS):
@@ -66,19 +74,56 @@ def _int_dots(codes, rows, p16, out):
             i = rows[k]
             acc = np.int32(0)
             for j in range(d):
-                acc += np.int32(np.int16(codes[i, j]) * p16[j])
+                acc += np.int32((np.int16(codes[i, j]) - np.int16(128)) * p16[j])
             out[k] = acc
+
+
+@intrinsic
+def _row_dot_u8s8(typingctx, U, i, p, nvec):
+    """U[i] · p over ``nvec`` 64-byte vectors with AVX-512 VNNI (vpdpbusd: u8 × s8 summed in int32 lanes)."""
+    sig = types.int32(U, i, p, nvec)
+
+    def codegen(context, builder, signature, args):
+        u_type, _, p_type, _ = signature.args
+        u_arr = context.make_array(u_type)(context, builder, args[0])
+        p_arr = context.make_array(p_type)(context, builder, args[2])
+        zero = context.get_constant(types.intp, 0)
+        u_row = cgutils.get_item_pointer(context, builder, u_type, u_arr, [args[1], zero], wraparound=False)
+        i32x16 = ir.VectorType(ir.IntType(32), 16)
+        dpbusd = cgutils.get_or_insert_function(builder.module, ir.FunctionType(i32x16, [i32x16] * 3),
+                                                "llvm.x86.avx512.vpdpbusd.512")
+        reduce = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(32), [i32x16]),
+                                                "llvm.vector.reduce.add.v16i32")
+        acc = cgutils.alloca_once_value(builder, ir.Constant(i32x16, [0] * 16))
+        with cgutils.for_range(builder, args[3]) as loop:
+            off = builder.mul(loop.index, ir.Constant(loop.index.type, LANE))
+            a = builder.load(builder.bitcast(builder.gep(u_row, [off]), i32x16.as_pointer()), align=1)
+            b = builder.load(builder.bitcast(builder.gep(p_arr.data, [off]), i32x16.as_pointer()), align=1)
+            builder.store(builder.call(dpbusd, [builder.load(acc), a, b]), acc)
+        return builder.call(reduce, [builder.load(acc)])
+
+    return sig, codegen
+
+
+@njit(parallel=True, fastmath=False, cache=True)
+def _int_dots_vnni(codes, rows, p8, correction, out):
+    """out[k] = (codes[rows[k]] − 128) · p8 exactly: U·P in int32 (≤ 255·127·D < 2³¹) minus 128·ΣP."""
+    nvec = codes.shape[1] // LANE
+    n = rows.shape[0]
+    for b in prange((n + BLOCK_ROWS - 1) // BLOCK_ROWS):
+        for k in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
+            out[k] = _row_dot_u8s8(codes, rows[k], p8, nvec) - correction
 
 
 @njit(fastmath={"reassoc"}, cache=True)
 def _code_dots(codes, rows, q, out):
     """out[k] = codes[rows[k]] · q in float64, in any order of summation (its error bound holds for any)."""
-    d = codes.shape[1]
+    d = q.shape[0]
     for k in range(rows.shape[0]):
         i = rows[k]
         acc = 0.0
         for j in range(d):
-            acc += codes[i, j] * q[j]
+            acc += (codes[i, j] - 128.0) * q[j]
         out[k] = acc
 
 
@@ -143,7 +188,12 @@ def candidates(qr: QuantisedRows, rows: np.ndarray, q64: np.ndarray, k: int, met
     slack = 1e-12 * (d + 16)   # float64 rounding here and in the exact re-score, far above either
     rows = np.asarray(rows, dtype=np.int64)
     dots = np.empty(len(rows), dtype=np.int32)
-    _int_dots(qr.codes, rows, P.astype(np.int16), dots)
+    padded = np.zeros(qr.codes.shape[1], dtype=np.int16)
+    padded[:d] = P
+    if VNNI:
+        _int_dots_vnni(qr.codes, rows, padded.astype(np.int8), np.int32(128 * int(padded.sum())), dots)
+    else:
+        _int_dots(qr.codes, rows, padded, dots)
     pick = _within(qr, rows, dots, t, r_norm, q_norm, metric, slack, k, excluded)
     # Second pass over the few left: the same codes against the unquantised query (float64), whose only
     # error beyond the rows' own is float64 summation, γ_D = D·u/(1 − D·u) of Σ|Q_ij q_j| ≤ ‖Q‖‖q‖.
@@ -205,7 +255,7 @@ def exact_distances(V, q64, centroid, spherize, cosine, out):
 
 def warm() -> None:
     """Compile the scan kernels into numba's disk cache."""
-    codes = np.zeros((4, 8), dtype=np.int8)
+    codes = np.full((4, LANE), 128, dtype=np.uint8)
     qr = QuantisedRows(codes, np.ones(4), np.ones(4), np.zeros(4), np.ones(4))
     for metric in ("cosine", "euclidean"):
         candidates(qr, np.arange(4), np.ones(8), 2, metric, np.array([0]))
@@ -213,3 +263,4 @@ def warm() -> None:
             for dtype in (np.float32, np.float64):
                 exact_distances(np.ones((2, 8), dtype=dtype), np.ones(8), np.zeros(8), spherize,
                                 metric == "cosine", np.empty(2))
+    _int_dots(codes, np.arange(4), np.zeros(LANE, dtype=np.int16), np.empty(4, dtype=np.int32))
