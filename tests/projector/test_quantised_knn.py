@@ -92,3 +92,14 @@ def test_candidates_are_few_on_clustered_data():
         pick = quantised.candidates(qr, ids, X[5].astype(np.float64), 100, metric, np.array([5]))
         assert 100 <= len(pick) < len(X) // 20   # the bound rules out over 95 % of the rows
         assert [i for i, _ in neighbors.nearest_neighbors(ds, 5, 100, metric)] == brute(X, 5, 100, metric)[0]
+
+
+def test_portable_kernel_gives_the_same_candidates(monkeypatch):
+    rng = np.random.default_rng(4)
+    X = (rng.normal(size=(3_000, 70)) * rng.uniform(0.1, 10, size=(3_000, 1))).astype(np.float32)
+    qr = neighbors._quantised_copy(projector.load_dataset(X), False)
+    ids = np.arange(len(X))
+    q = X[9].astype(np.float64)
+    fast = quantised.candidates(qr, ids, q, 30, "euclidean", np.array([9]))
+    monkeypatch.setattr(quantised, "VNNI", False)
+    assert np.array_equal(quantised.candidates(qr, ids, q, 30, "euclidean", np.array([9])), fast)
