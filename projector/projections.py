@@ -266,15 +266,14 @@ def _mean_and_scatter(blocks, d: int):
     """Mean and scatter Σ(x−μ)(x−μ)ᵀ of all rows (float64) in one pass over the blocks.
 
     Rows near the origin (:func:`_near_origin`) are multiplied in float32 as they are and their
-    products summed, their group's −n·μμᵀ taken once at the end. Once a block is far from the origin,
-    each block from there on is centred at its own mean before its float32 product (so a common
-    offset as large as 1e4 next to a spread of 1 loses nothing to cancellation). The groups and the
-    centred blocks are merged with the exact pairwise update of Chan, Golub & LeVeque (1979).
+    products summed as one group. Once a block is far from the origin, each block from there on is
+    centred at its own mean before its float32 product (so a common offset as large as 1e4 next to a
+    spread of 1 loses nothing to cancellation). The parts are joined exactly at the end: the sum of
+    their own scatters plus Σ nᵢ(mᵢ − μ)(mᵢ − μ)ᵀ of their means mᵢ around the overall mean μ.
     """
     near_count, near_sum = 0, np.zeros(d, dtype=np.float64)
-    near_product = np.zeros((d, d), dtype=np.float64)
-    count, mean = 0, np.zeros(d, dtype=np.float64)
     scatter = np.zeros((d, d), dtype=np.float64)
+    counts, means, lefts = [], [], []   # of each centred block
     buf, centre = None, False    # centre once a block's rows turn out to be far from the origin
     for _, block in blocks:
         nb = len(block)
@@ -286,31 +285,26 @@ def _mean_and_scatter(blocks, d: int):
             if not centre:
                 near_count += nb
                 near_sum += block_sum
-                near_product += product
+                scatter += product
                 continue
         if buf is None or len(buf) < nb:
             buf = np.empty((nb, d), dtype=np.float32)
         shift = block_mean.astype(np.float32)
         centred = np.subtract(block, shift, out=buf[:nb])
         scatter += centred.T @ centred
-        left = block_mean - shift      # the centred block's own mean: what rounding the shift left
-        scatter -= np.outer(left, left * nb)
-        count = _merge(count, mean, scatter, nb, block_mean)
-    if near_count:
-        near_mean = near_sum / near_count
-        scatter += near_product - np.outer(near_mean, near_mean * near_count)
-        count = _merge(count, mean, scatter, near_count, near_mean)
+        counts.append(nb)
+        means.append(block_mean)
+        lefts.append(block_mean - shift)   # the centred block's own mean: what rounding the shift left
+    if near_count:   # the near group's products are around the origin: its −n·m·mᵀ, as a left-over mean
+        counts.append(near_count)
+        means.append(near_sum / near_count)
+        lefts.append(means[-1])
+    counts = np.asarray(counts, dtype=np.float64)[:, None]
+    means, lefts = np.asarray(means).reshape(-1, d), np.asarray(lefts).reshape(-1, d)
+    mean = (counts * means).sum(axis=0) / max(1.0, counts.sum())
+    apart = means - mean
+    scatter += (counts * apart).T @ apart - (counts * lefts).T @ lefts
     return mean, scatter
-
-
-def _merge(count: int, mean, scatter, nb: int, block_mean) -> int:
-    """Chan's update in place: ``mean`` and ``scatter`` (which already holds the new block's own
-    scatter) become those of count + nb rows; returns count + nb."""
-    delta = block_mean - mean
-    total = count + nb
-    scatter += np.outer(delta, delta * (count * nb / total))
-    mean += delta * (nb / total)
-    return total
 
 
 def _pca(dataset, X, dims, params, subset, progress, stop):
