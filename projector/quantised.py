@@ -127,29 +127,37 @@ def _code_dots(codes, rows, q, out):
         out[k] = acc
 
 
-@njit(parallel=True, fastmath=False, cache=True)
+@njit(fastmath=False, cache=True)
 def _bounds(dots, rows, scales, code_norms, residual_norms, norms, t, r_norm, q_norm, cosine, slack, lo, hi):
-    """Each row's distance interval [lo, hi] around its int8 estimate: float64 arithmetic, inside ``slack``."""
-    for k in prange(rows.shape[0]):
-        i = rows[k]
-        acc = dots[k]
-        s = scales[i]
-        approx = s * t * acc
-        bound = (s * code_norms[i] * r_norm + residual_norms[i] * q_norm) * (1 + slack) + slack * abs(approx)
-        nrm = norms[i]
-        if cosine:
-            denom = nrm * q_norm
+    """Each row's distance interval [lo, hi] around its int8 estimate (euclidean: of the squared distance, the
+    same order): float64 arithmetic, inside ``slack``. One thread: a few flops a row, where waking a second
+    thread on a busy machine costs more."""
+    n = rows.shape[0]
+    if cosine:
+        for k in range(n):
+            i = rows[k]
+            s = scales[i]
+            approx = s * t * dots[k]
+            bound = (s * code_norms[i] * r_norm + residual_norms[i] * q_norm) * (1 + slack) + slack * abs(approx)
+            denom = norms[i] * q_norm
             if denom > 0:
                 lo[k] = 1.0 - (approx + bound) / denom - slack
                 hi[k] = 1.0 - (approx - bound) / denom + slack
             else:
                 lo[k] = 1.0 - slack
                 hi[k] = 1.0 + slack
-        else:
-            base = nrm * nrm + q_norm * q_norm
+    else:
+        qq = q_norm * q_norm
+        for k in range(n):
+            i = rows[k]
+            s = scales[i]
+            approx = s * t * dots[k]
+            bound = (s * code_norms[i] * r_norm + residual_norms[i] * q_norm) * (1 + slack) + slack * abs(approx)
+            nrm = norms[i]
+            base = nrm * nrm + qq
             pad = slack * (nrm + q_norm) * (nrm + q_norm)
-            lo[k] = np.sqrt(max(base - 2.0 * (approx + bound) - pad, 0.0))
-            hi[k] = np.sqrt(max(base - 2.0 * (approx - bound) + pad, 0.0))
+            lo[k] = max(base - 2.0 * (approx + bound) - pad, 0.0)
+            hi[k] = base - 2.0 * (approx - bound) + pad
 
 
 @njit(cache=True)
