@@ -27,7 +27,8 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 def make_celery(url: str) -> Celery:
     app = Celery("embedding_projector", broker=url, backend=url)
     app.conf.update(
-        worker_prefetch_multiplier=1,            # a long t-SNE does not hold back the jobs queued behind it
+        worker_prefetch_multiplier=1,            # a long t-SNE does not hold back the jobs queued behind it:
+        task_acks_late=True,                     # a busy worker reserves no second job, an idle one takes it
         broker_connection_retry_on_startup=True,
         result_expires=3600,
         worker_hijack_root_logger=False,
