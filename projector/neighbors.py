@@ -59,21 +59,17 @@ def nearest_neighbors(dataset, index: int, k: int = 100, metric: str = "cosine",
         dots = _dots(X, rows, q)
         cand_norms = norms[rows]
         qnorm = float(norms[index])
-    dist = _distances(dots, cand_norms, qnorm, metric)
+    lo, hi = _distance_bounds(dots, cand_norms, qnorm, metric, X.shape[1],
+                              (dataset.norms()[rows], radii[rows], abs(float(centroid @ q))) if spherize else None)
     self_pos = np.flatnonzero(ids == index)
-    dist[self_pos] = np.inf
+    lo[self_pos] = hi[self_pos] = np.inf
     k = min(k, len(ids) - len(self_pos))
     if k <= 0:
         return []
-    # The float32 pass picks candidates; everything within rounding of the k-th is re-scored in float64.
-    kth = float(np.partition(dist, k - 1)[k - 1])
-    if metric == "cosine":
-        tol = 1e-4 * max(1.0, abs(kth))
-    else:   # |x|² + |q|² − 2x·q loses ~1e-7 of the squared norms to rounding: widen by what that can hide
-        big = float(np.max(cand_norms, initial=0.0)) if dist.dtype == np.float32 else 0.0
-        tol = 1e-4 * abs(kth) + (np.sqrt(kth * kth + 1e-5 * (qnorm * qnorm + big * big)) - kth)
-    pick = np.flatnonzero(dist <= kth + tol)
-    pick = pick[np.isfinite(dist[pick])]
+    # The fast pass bounds every row's distance; a row whose lower bound is beyond the k-th smallest upper
+    # bound cannot be among the k nearest, every other row is re-scored in float64.
+    kth = float(np.partition(hi, k - 1)[k - 1])
+    pick = np.flatnonzero(lo <= kth)
     q64 = np.asarray(X[index], dtype=np.float64)
     if spherize:
         q64 = _spherized(q64[None], centroid)[0]
@@ -147,6 +143,38 @@ def _dots(X, rows, q: np.ndarray) -> np.ndarray:
         block = X[part[0]:part[-1] + 1] if isinstance(rows, slice) else X[part]
         out[s:s + len(part)] = np.asarray(block, dtype=np.float64) @ q
     return out
+
+
+def _distance_bounds(dots, cand_norms, qnorm: float, metric: str, dim: int, sphere=None):
+    """(lower, upper) bounds, float64, of each row's exact distance, from ``dots`` computed in float32 (or
+    float64). A dot of D terms is within γ·Σ|xᵢqᵢ| ≤ γ·|x||q| of the exact one (γ = D·u/(1 − D·u), u the unit
+    round-off; D + 8 terms leave room for the norms', the conversions' and the divisions' own rounding).
+    ``sphere`` = (raw row norms, radii, |c·q|): the dots are then (x·q − c·q)/r of unit vectors, whose error is
+    (γ|x||q| + u|c·q|)/r — large where r is small beside |x|, which a fixed tolerance missed."""
+    u = 2.0 ** -24 if dots.dtype == np.float32 else 2.0 ** -53
+    g = (dim + 8) * u / (1 - (dim + 8) * u)
+    d = dots.astype(np.float64)
+    n = np.asarray(cand_norms, dtype=np.float64) * (1 + g)     # upper bounds of the true norms
+    qn = float(qnorm) * (1 + g)
+    if sphere is not None:
+        raw, radii, cq = sphere
+        with np.errstate(divide="ignore", invalid="ignore"):
+            err = np.where(radii > 0, (g * np.asarray(raw, dtype=np.float64) * (1 + g) + 2 * g * cq) / radii, 0.0)
+        err = err + g * np.abs(d)
+    else:
+        err = g * n * qn + g * np.abs(d)
+    if metric == "cosine":
+        denom = np.asarray(cand_norms, dtype=np.float64) * float(qnorm)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sim = np.where(denom > 0, d / denom, 0.0)
+            # the norms themselves are within g: the similarity moves by at most 3g|sim| more
+            slack = np.where(denom > 0, err / denom + 3 * g * np.abs(sim), 0.0) if sphere is None else err
+        dist = 1.0 - sim
+        return dist - slack - 4 * u, dist + slack + 4 * u
+    n0, q0 = np.asarray(cand_norms, dtype=np.float64), float(qnorm)
+    d2 = n0 * n0 - 2.0 * d + q0 * q0
+    err2 = 2.0 * err + 3 * g * (n0 * n0 + q0 * q0) + 4 * u * (n0 * n0 + q0 * q0 + 2 * np.abs(d))
+    return np.sqrt(np.maximum(d2 - err2, 0.0)), np.sqrt(np.maximum(d2 + err2, 0.0))
 
 
 def _distances(dots: np.ndarray, cand_norms: np.ndarray, qnorm: float, metric: str) -> np.ndarray:
