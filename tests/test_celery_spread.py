@@ -4,6 +4,7 @@ second job (late acknowledgement, prefetch 1)."""
 import secrets
 import shutil
 import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,11 @@ def test_two_jobs_at_once_run_on_two_workers(tmp_path):
     proc = None
     try:
         proc, url, _ = run_app(gunicorn_workers=1, env=env, timeout=120)
+        # both workers ready first: otherwise the first could finish its job and take the second too
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not all(
+                " ready." in (tmp_path / f"w{i}.log").read_text() for i in (1, 2)):
+            time.sleep(0.25)
         results = projector.ResultCache(data / "cache")
         answers, errors = {}, []
 
