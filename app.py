@@ -63,15 +63,26 @@ class JobManager(DiskcacheManager):
         # Dash reads the result, then asks whether the job still runs; a job that finishes in between
         # looked cancelled (HTTP 204, no answer): read once more when it has just ended.
         result = super().get_result(key, job)
-        if result is self.UNDEFINED and job is not None and not super().job_running(job):
+        if result is self.UNDEFINED and job is not None and not self._running(job):
             result = super().get_result(key, job)
         self._polled.pending = (key, str(job)) if result is self.UNDEFINED else None
         return result
 
+    def _running(self, job) -> bool:
+        """Dash's job_running, for a process that may end while it looks."""
+        import psutil
+
+        try:
+            return super().job_running(job)
+        except psutil.NoSuchProcess:
+            return False
+
     def job_running(self, job):
         # ... and a job that ends after that second look, before Dash's own question, has left its result:
-        # it still counts as running for this poll, so the page's next poll reads the result
-        running = super().job_running(job)
+        # it still counts as running for this poll, so the page's next poll reads the result. A process that
+        # ends between Dash's pid_exists and its psutil.Process (one poll in ~1,000 under load: HTTP 500)
+        # has ended.
+        running = self._running(job)
         pending = getattr(self._polled, "pending", None)
         if not running and pending and pending[1] == str(job) and self.result_ready(pending[0]):
             return True
