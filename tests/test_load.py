@@ -9,6 +9,12 @@ from appproc import run_app, run_redis, run_worker, stop
 from loadwork import make_dataset, run
 
 
+def tracebacks(log: str) -> str:
+    """The app's tracebacks (the first three), for a failure's report."""
+    parts = log.split("Traceback")[1:4]
+    return "\n".join("Traceback" + p[:2_000] for p in parts)
+
+
 def test_twenty_clients_at_once_get_their_own_correct_answers(tmp_path):
     data = tmp_path / "data"
     ds = make_dataset(n=5_000, dim=64)
@@ -19,7 +25,9 @@ def test_twenty_clients_at_once_get_their_own_correct_answers(tmp_path):
     finally:
         stop(proc)
     print(report)
-    assert report["errors"] == 0, report["error_examples"]
+    log = proc.stdout.read()
+    assert report["errors"] == 0, (report["error_examples"], tracebacks(log))
+    assert "Traceback" not in log, tracebacks(log)
     assert report["neighbours_count"] > 20 and report["search_count"] > 10 and report["projection_count"] >= 5
 
 
