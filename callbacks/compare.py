@@ -296,6 +296,7 @@ def draw_b(view: dict, comparison: dict) -> tuple[dict, dict]:
     names = [f"B {method_name(comparison['map'].get('method', ''))} {i + 1}" for i in range(dims)]
     ident = map_ident(comparison)
     fig = build_figure(coords, canvas.texts(), canvas.scheme(), names, uirevision=ident)
+    fig["data"][0]["marker"]["showscale"] = False   # the main map beside it carries the colour scale
     if dims == 2:
         fig["layout"]["dragmode"] = "lasso"   # B's map is for picking rows; pan is one click away
     trace, selected = canvas.highlight()
@@ -318,6 +319,7 @@ def update_b(view: dict, comparison: dict, drawn: dict):
         scheme = canvas.scheme()
         for k, v in scheme["marker"].items():
             patch["data"][0]["marker"][k] = v
+        patch["data"][0]["marker"]["showscale"] = False   # as drawn: the main map carries the scale
         if scheme["kind"] != "numeric":
             patch["data"][0]["marker"]["colorbar"] = None
     if label and len(canvas.points) <= HOVER_TEXT_MAX:

@@ -133,6 +133,8 @@ def test_b_map_is_b_aligned_then_the_selection_and_colour_are_patches(data_dir):
     from callbacks import plot
     main_fig = plot.reconcile(view, main, None, None, None, None)["figure"]
     assert fig["data"][0]["marker"]["color"] == main_fig["data"][0]["marker"]["color"]
+    # a gradient's scale once, on the main map: beside it, B's map keeps its width for the points
+    assert main_fig["data"][0]["marker"]["showscale"] is True and fig["data"][0]["marker"]["showscale"] is False
     drawn = out["drawn"]
     assert compare.render_b(view, comparison, main, drawn)["figure"] is no_update
     # the main map showing another projection now: B's map stays, and says what it was aligned onto
