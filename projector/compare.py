@@ -128,7 +128,7 @@ def aligned_layout(ds_b, reference, projection: dict, points=None, *, spherize: 
     median distance between a point's two places (after the alignment) over A's map's RMS radius.
     """
     from .cache import subset_digest
-    from .faithfulness import procrustes_displacement
+    from .faithfulness import moves
     from .projections import project
 
     method = projection.get("method")
@@ -151,9 +151,10 @@ def aligned_layout(ds_b, reference, projection: dict, points=None, *, spherize: 
     if coords_b.shape != reference.shape:
         raise DataError(f"B's {method} map has {coords_b.shape[1]} axes and A's {reference.shape[1]}; "
                         "they cannot be laid over each other.")
-    aligned = procrustes_align(reference, coords_b).astype(np.float32)
+    aligned64 = procrustes_align(reference, coords_b)
+    aligned = aligned64.astype(np.float32)
     try:
-        _, median = procrustes_displacement(reference, coords_b)
+        _, median = moves(reference, aligned64)   # the same alignment, not made again
     except DataError:   # A's map at one spot: nothing to measure the moves against
         median = 0.0
     if cache is not None:

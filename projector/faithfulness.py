@@ -338,7 +338,7 @@ def procrustes_displacement(reference, other):
     ``scipy.linalg.orthogonal_procrustes``). Returns (per-point float64 N, median), each distance
     divided by the reference's RMS distance from its centroid.
     """
-    from scipy.linalg import orthogonal_procrustes
+    from .compare import procrustes_align
 
     A = np.asarray(reference, dtype=np.float64)
     B = np.asarray(other, dtype=np.float64)
@@ -346,18 +346,19 @@ def procrustes_displacement(reference, other):
         raise DataError("the two maps must place the same points (at least 2) in the same number of dimensions.")
     if not (np.isfinite(A).all() and np.isfinite(B).all()):
         raise DataError("some coordinates are not finite numbers; the maps cannot be compared.")
+    return moves(A, procrustes_align(A, B))
+
+
+def moves(reference, aligned) -> tuple[np.ndarray, float]:
+    """(per point, median): each point's distance from ``reference`` to ``aligned`` (a map already moved onto
+    it), in units of the reference's RMS distance from its centroid."""
+    A = np.asarray(reference, dtype=np.float64)
     A0 = A - A.mean(axis=0)
-    B0 = B - B.mean(axis=0)
     rms = float(np.sqrt(np.mean(np.einsum("ij,ij->i", A0, A0))))
     if rms == 0:
         raise DataError("the reference map puts every point at one spot; there is nothing to compare against.")
-    bss = float(np.einsum("ij,ij->", B0, B0))
-    if bss == 0:
-        aligned = np.zeros_like(A0)
-    else:
-        R, singular_sum = orthogonal_procrustes(B0, A0)
-        aligned = (singular_sum / bss) * (B0 @ R)
-    per_point = np.sqrt(np.einsum("ij,ij->i", aligned - A0, aligned - A0)) / rms
+    gap = np.asarray(aligned, dtype=np.float64) - A
+    per_point = np.sqrt(np.einsum("ij,ij->i", gap, gap)) / rms
     return per_point, float(np.median(per_point))
 
 
