@@ -53,16 +53,17 @@ def wait_text(dash_duo, selector, fragment, timeout=JOB_TIMEOUT):
           msg=lambda: f"{selector} should contain {fragment!r}, shows {text(dash_duo, selector)!r}")
 
 
-def click_point(dash_duo, i, trace=0):
-    """A real mouse click on drawn point ``i`` of ``trace`` (2D plots; trace 3 holds the cluster names)."""
+def click_point(dash_duo, i, trace=0, graph=GRAPH):
+    """A real mouse click on drawn point ``i`` of ``trace`` (2D plots; trace 3 holds the cluster names), on
+    the main map or the one ``graph`` names."""
     x, y = dash_duo.driver.execute_script(f"""
-        const g=document.querySelector('{GRAPH}'); const L=g._fullLayout; const t=g._fullData[{trace}];
+        const g=document.querySelector('{graph}'); const L=g._fullLayout; const t=g._fullData[{trace}];
         return [L.xaxis.l2p(t.x[{i}]) + L.xaxis._offset, L.yaxis.l2p(t.y[{i}]) + L.yaxis._offset];""")
-    el = dash_duo.driver.find_element(By.CSS_SELECTOR, GRAPH + " .nsewdrag")
+    el = dash_duo.driver.find_element(By.CSS_SELECTOR, graph + " .nsewdrag")
     # move relative to the drag layer's top-left corner (selenium 4.2 offsets are from the top-left)
     left, top = dash_duo.driver.execute_script(
         "const r=arguments[0].getBoundingClientRect(); const g=document.querySelector(arguments[1]).getBoundingClientRect();"
-        "return [r.left-g.left, r.top-g.top];", el, GRAPH)
+        "return [r.left-g.left, r.top-g.top];", el, graph)
     ActionChains(dash_duo.driver).move_to_element_with_offset(el, int(x - left), int(y - top)).pause(0.3).click().perform()
 
 

@@ -5,8 +5,6 @@ import shutil
 
 import numpy as np
 from dash.testing.wait import until
-from selenium.webdriver.common.action_chains import ActionChains
-from selenium.webdriver.common.by import By
 
 from callbacks import services
 from helpers import (DIGITS, GRAPH, choose, click_point, console_errors, open_app, store_data, text, texts_of, upload,
@@ -30,18 +28,6 @@ def trace_of(dash_duo, graph, trace, field):
     return dash_duo.driver.execute_script(
         f"const g=document.querySelector('{graph}'); const t=g && g._fullData && g._fullData[{trace}];"
         f"return t && t.{field} ? Array.from(t.{field}) : null;")
-
-
-def click_on(dash_duo, graph, i):
-    """A real mouse click on drawn point ``i`` of trace 0 of ``graph`` (a 2D plot)."""
-    x, y = dash_duo.driver.execute_script(f"""
-        const g=document.querySelector('{graph}'); const L=g._fullLayout; const t=g._fullData[0];
-        return [L.xaxis.l2p(t.x[{i}]) + L.xaxis._offset, L.yaxis.l2p(t.y[{i}]) + L.yaxis._offset];""")
-    el = dash_duo.driver.find_element(By.CSS_SELECTOR, graph + " .nsewdrag")
-    left, top = dash_duo.driver.execute_script(
-        "const r=arguments[0].getBoundingClientRect(); const g=document.querySelector(arguments[1]).getBoundingClientRect();"
-        "return [r.left-g.left, r.top-g.top];", el, graph)
-    ActionChains(dash_duo.driver).move_to_element_with_offset(el, int(x - left), int(y - top)).pause(0.3).click().perform()
 
 
 def lonely_point(dash_duo, graph) -> int:
@@ -109,7 +95,7 @@ def test_compare_two_checkpoints_side_by_side(dash_duo, projector_app, tmp_path)
     dash_duo.find_element("#clear-selection").click()
     until(lambda: anchor_now(dash_duo) is None and not trace_of(dash_duo, B_GRAPH, 1, "customdata"), 20)
     on_b = lonely_point(dash_duo, B_GRAPH)
-    click_on(dash_duo, B_GRAPH, on_b)
+    click_point(dash_duo, on_b, graph=B_GRAPH)
     until(lambda: anchor_now(dash_duo) == on_b, 20)
     until(lambda: on_b in (trace_of(dash_duo, GRAPH, 1, "customdata") or []), 20)
     until(lambda: on_b in (trace_of(dash_duo, B_GRAPH, 1, "customdata") or []), 20)
