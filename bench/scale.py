@@ -5,7 +5,7 @@
 Makes a seeded Gaussian-mixture data set (``bench.datasets.blobs``, 20 clusters, labels c0…c19),
 starts the app on an empty data folder, and in the browser: uploads the .npy and .tsv through the
 Data panel (chunked PUTs), presses Load, waits for the first picture (PCA of every point), colours
-by label, clicks a point and waits for its 100 neighbours, searches a label, box-selects, isolates the
+by label, opens the table, scrolls to row 0.9 N and sorts it, clicks a point and waits for its 100 neighbours, searches a label, box-selects, isolates the
 selection and shows all again (and, with ``--three-d``, draws PCA in 3D). Prints one JSON row per
 step with the seconds it took, then the peak memory of the web process and of the job processes
 against the size of the vectors. ``--gb 2`` sizes the file to 2 GB instead of ``--points``.
@@ -130,6 +130,20 @@ def main():
         rows[-1].update(target_s=5, of_which_checked_and_stored_s=round(marks["stored"], 2))
 
         if not args.load_only:
+            grid = "dash_ag_grid.getApi('points-table')"
+            row_at = f"const r={grid}.getDisplayedRowAtIndex(arguments[0]); return r && r.data ? r.data.i : null;"
+
+            def table():
+                d.find_element("id", "table-toggle").click()
+                wait(lambda: text("#table-message").startswith(f"{n:,} of {n:,} points"), 300)
+                far = int(n * 0.9)
+                d.execute_script(f"{grid}.ensureIndexVisible(arguments[0], 'middle');", far)
+                wait(lambda: d.execute_script(row_at, far) == far, 300)
+                d.find_element("css selector", '#points-table .ag-header-cell[col-id="c1"] .ag-header-cell-label').click()
+                wait(lambda: d.execute_script(row_at, far) not in (None, far), 300)   # the cluster order, row 0.9 n
+                d.find_element("id", "table-toggle").click()
+            step("table: open it, scroll to row 0.9 N, sort all rows by a column there", table)
+
             def colour():
                 d.execute_script("Plotly.relayout(document.querySelector(arguments[0]), {'xaxis.autorange': true});", GRAPH)
                 for choice, shows in (("cluster", lambda: "c19" not in text("#legend")),

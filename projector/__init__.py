@@ -23,6 +23,7 @@ from .outliers import most_unusual, outlier_scores
 from .projections import Projection, default_perplexity, project
 from .search import search
 from .store import DatasetStore
+from .table import bar_counts, filter_rows, histogram, in_range, sort_rows
 from .tbexport import LogdirExport, logdir_zip, write_logdir
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "run_analysis", "all_neighbors", "cluster_centres", "cluster_names", "density_grid", "far_on_map", "hdbscan_labels",
     "kmeans_labels", "map_neighbors", "most_unusual", "neighbourhood_preservation", "outlier_scores",
     "procrustes_displacement", "trustworthiness_continuity",
+    # the points table and its charts: AG Grid's filter and sort models, histogram and top-value counts
+    "bar_counts", "filter_rows", "histogram", "in_range", "sort_rows",
     # export back: a TensorBoard log folder
     "LogdirExport", "logdir_zip", "write_logdir",
 ]

@@ -250,3 +250,93 @@ def test_every_kind_of_input_gives_the_same_points_and_columns(tmp_path):
     (tmp_path / "sheet.png").write_bytes(sheet.png)
     ds = notebook._dataset(X, labels, tmp_path / "sheet.png", None, None)   # a 3 × 3 grid: its tile size is found
     assert ds.sprite.tile == (5, 5) and ds.sprite.thumbnail(5) == sheet.thumbnail(5) and not ds.warnings
+
+
+ANALYSIS_CELLS = [
+    f"""import json, sys
+sys.path.insert(0, {str(ROOT)!r})
+import numpy as np, pandas as pd, projector
+from sklearn.datasets import load_digits
+digits = load_digits()
+rng = np.random.default_rng(7)
+X = np.vstack([digits.data, rng.uniform(0, 16, size=(200, 64))]).astype(np.float32)
+words = np.array(["zero one two three four five six seven eight nine".split()[d] for d in digits.target]
+                 + ["noise"] * 200, dtype=object)
+noise = np.r_[np.zeros(len(digits.data), bool), np.ones(200, bool)]""",
+    # clusters, named
+    """X50 = X   # 64 dims: the analyses take any float32 rows
+labels = projector.hdbscan_labels(X50, min_cluster_size=15)
+names = projector.cluster_names(labels, words)""",
+    # outliers
+    """idx, dist = projector.all_neighbors(X, k=20)
+scores = projector.outlier_scores(idx, dist, method="kth")
+top = projector.most_unusual(scores, 200)""",
+    # how far to trust a map, and how far it moves with another seed
+    """pca = projector.project(projector.load_dataset(X, pd.DataFrame({"word": words})), "pca", dims=2).coords
+trust = projector.trustworthiness_continuity(X, pca, k=10)
+kept = projector.neighbourhood_preservation(idx[:, :10], projector.map_neighbors(pca, 10)[0])
+moved, median = projector.procrustes_displacement(pca, pca[:, ::-1] * 3 + 1)""",
+    # density and the table's filter and chart
+    """grid = projector.density_grid(pca)
+frame = pd.DataFrame({"word": words, "score": scores})
+kept_rows = projector.filter_rows(frame, None, {"score": {"filterType": "number", "type": "greaterThan",
+                                                          "filter": float(np.sort(scores)[-201])}})
+hist = projector.histogram(scores, bins=20, selected=scores[kept_rows])
+print(json.dumps({"labels": labels.tolist(), "names": {str(k): v["name"] for k, v in names.items()},
+                  "top": top.tolist(), "idx": idx.tolist(), "scores": scores.tolist(), "pca": pca.tolist(),
+                  "trust": trust, "kept": kept.tolist(), "median": float(median), "grid_shape": np.shape(grid["z"]),
+                  "kept_rows": np.asarray(kept_rows).tolist(), "hist": [hist.counts.tolist(), hist.selected.tolist()]},
+                 default=float))""",
+]
+
+
+def test_the_analyses_from_projector_in_a_jupyter_kernel(tmp_path, kernel_name):
+    """Each analysis the Analysis panel runs — named clusters, outlier scores, trust, stability's alignment,
+    density, the table's filter and chart — called as ``projector.*`` in a real kernel, checked against
+    scikit-learn's and numpy's own answers on digits plus 200 uniform-noise images."""
+    from sklearn.cluster import HDBSCAN
+    from sklearn.datasets import load_digits
+    from sklearn.manifold import trustworthiness
+    from sklearn.metrics import adjusted_rand_score, roc_auc_score
+    from sklearn.neighbors import NearestNeighbors
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in ANALYSIS_CELLS])
+    NotebookClient(nb, kernel_name=kernel_name, timeout=300,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    got = json.loads(nb.cells[-1].outputs[-1]["text"])
+
+    digits = load_digits()
+    rng = np.random.default_rng(7)
+    X = np.vstack([digits.data, rng.uniform(0, 16, size=(200, 64))]).astype(np.float32)
+    noise = np.r_[np.zeros(len(digits.data), bool), np.ones(200, bool)]
+    labels = np.array(got["labels"])
+    assert adjusted_rand_score(HDBSCAN(min_cluster_size=15, copy=True).fit(X).labels_, labels) > 0.99
+    assert set(got["names"]) == {str(v) for v in set(labels)}             # noise (-1) is named too
+    assert all(0 < len(name.split(" · ")) <= 3 for name in got["names"].values())
+    injected = np.bincount(labels[noise] + 1).argmax() - 1               # the cluster the noise images form
+    assert injected != -1 and got["names"][str(injected)].startswith("noise")
+
+    dist, idx = NearestNeighbors(n_neighbors=21).fit(X.astype(np.float64)).kneighbors()
+    ours = np.array(got["idx"])                              # the digits are integers: many exact ties
+    at = np.linalg.norm(X[ours].astype(np.float64) - X[:, None, :].astype(np.float64), axis=2)
+    np.testing.assert_allclose(at, dist[:, :20], rtol=1e-6)    # each listed point is at the k-th smallest distance
+    assert not (ours == np.arange(len(X))[:, None]).any()
+    np.testing.assert_allclose(got["scores"], dist[:, 19], rtol=1e-5)
+    assert roc_auc_score(noise, got["scores"]) >= 0.95
+    assert noise[got["top"]].mean() >= 0.95
+
+    pca = np.array(got["pca"])
+    assert got["trust"]["trustworthiness"] == pytest.approx(trustworthiness(X, pca, n_neighbors=10), abs=1e-5)
+    # (not to the last digit: the digits' integer pixels tie, and a tie's rank is the lower index here, whatever
+    # order scikit-learn's argsort leaves it in)
+    map_idx = NearestNeighbors(n_neighbors=11).fit(pca).kneighbors(return_distance=False)
+    reference = [len(set(a) & set(b)) / 10 for a, b in zip(idx[:, :10], map_idx[:, :10])]
+    np.testing.assert_allclose(got["kept"], reference, atol=0.1 + 1e-9)   # a tie on the map may swap one
+    assert np.mean(np.abs(np.array(got["kept"]) - reference)) < 0.01
+    assert got["median"] == pytest.approx(0, abs=1e-6)     # a scaled, flipped copy aligns onto the map exactly
+
+    assert got["grid_shape"][0] > 10 and got["grid_shape"][1] > 10
+    scores = np.array(got["scores"])
+    assert sorted(got["kept_rows"]) == np.flatnonzero(scores > np.sort(scores)[-201]).tolist()
+    counts, selected = got["hist"]
+    assert sum(counts) == len(X) and sum(selected) == len(got["kept_rows"])
