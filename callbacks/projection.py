@@ -226,6 +226,8 @@ def plan(view: dict | None, shown: dict | None, watch: dict | None, run_pressed:
     method, n = request["method"], int(view["n"])
     ended = watch if watch and watch.get("state") != "watching" else None
     following = watch if watch and watch.get("state") == "watching" else None
+    if shown and shown.get("method") != "given" and shown.get("key") and shown["key"] not in services.cache():
+        shown = None   # its result left the cache (evicted, or dropped as unreadable): make the picture again
     same = same_points(shown, view)
     out = dict(keep, watch=None if ended else no_update)
     said = ended_message(ended) if ended else None

@@ -185,3 +185,18 @@ def test_a_job_whose_start_never_reached_the_server_is_asked_for_again(words, da
     rec = services.jobs().record(job["key"])
     services.jobs()._put(job["key"], {**rec, "beat": rec["beat"] - 16})
     assert projection.follow(2, out["watch"], None)["job"] is no_update
+
+
+def test_a_shown_projection_that_left_the_cache_is_made_again(words, data_dir):
+    """The plot's projection evicted (or dropped as unreadable) from the result cache: the next plan — any view
+    change, a tab switch, Run — makes a picture again instead of leaving the plot to fail on the missing key."""
+    view = view_of(words, PCA)
+    shown = projection.plan(view, None, None, False)["shown"]
+    services.cache()._cache.delete(shown["key"])
+    again = projection.plan(view, shown, None, False)["shown"]
+    assert again is not no_update and again["key"] == shown["key"] and shown["key"] in services.cache()
+    # on the t-SNE tab, waiting for Run: the PCA it keeps is made again too
+    services.cache()._cache.delete(shown["key"])
+    out = projection.plan(view_of(words, TSNE), shown, None, False)
+    assert out["shown"]["method"] == "pca" and shown["key"] in services.cache()
+    assert out["message"][0].startswith("Press Run to compute t-SNE")
