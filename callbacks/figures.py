@@ -65,6 +65,29 @@ def _legend_value(v, numeric: bool) -> str:
     return str(v) if x.is_integer() or not np.isfinite(x) else f"{x:.4g}"
 
 
+_CATEGORIES: dict = {}     # id(frame) -> (weak reference to it, {column: (texts, kept values)})
+
+
+def _categories(frame: pd.DataFrame, column: str, numeric: bool) -> tuple[np.ndarray, list]:
+    """The column as text and the values that get a colour (the most frequent), kept while the frame lives: a
+    highlight colours its few points without counting a million values again."""
+    import weakref
+
+    held = _CATEGORIES.get(id(frame))
+    if held is None or held[0]() is not frame:
+        for key in [k for k, (ref, _) in _CATEGORIES.items() if ref() is None]:
+            del _CATEGORIES[key]
+        held = _CATEGORIES[id(frame)] = (weakref.ref(frame), {})
+    if column not in held[1]:
+        all_texts = np.asarray(column_as_text(frame[column]), dtype=object)
+        full = pd.Series(all_texts[all_texts != ""]).value_counts(sort=True)
+        if numeric:  # few distinct numbers: categories in numeric order
+            full = full.reindex(sorted(full.index, key=float))
+        keep = list(full.index[:MAX_CATEGORIES]) if len(full) <= MAX_CATEGORIES else list(full.index[:MAX_CATEGORIES - 1])
+        held[1][column] = (all_texts, keep)
+    return held[1][column]
+
+
 def colour_scheme(frame: pd.DataFrame, column: str | None, rows: np.ndarray | None) -> dict:
     """How to colour the points ``rows`` (global indices; None = all) by ``column``.
 
@@ -104,12 +127,8 @@ def colour_scheme(frame: pd.DataFrame, column: str | None, rows: np.ndarray | No
                                             "ticktext": [f"{lo + t / 254 * (hi - lo):.3g}" for t in ticks]}},
                     "legend": legend}
     # Colours come from the whole column, so a value keeps its colour when a subset is isolated.
-    all_texts = np.asarray(column_as_text(frame[column]), dtype=object)
+    all_texts, keep = _categories(frame, column, numeric)
     texts = all_texts if rows is None else all_texts[rows]
-    full = pd.Series(all_texts[all_texts != ""]).value_counts(sort=True)
-    if numeric:  # few distinct numbers: categories in numeric order
-        full = full.reindex(sorted(full.index, key=float))
-    keep = list(full.index[:MAX_CATEGORIES]) if len(full) <= MAX_CATEGORIES else list(full.index[:MAX_CATEGORIES - 1])
     colours = [PALETTE[i % len(PALETTE)] for i in range(len(keep))]
     if is_cluster_column(column) and NOISE in keep:   # a cluster analysis's noise is context, not a cluster
         colours[keep.index(NOISE)] = NOISE_COLOUR
@@ -207,24 +226,42 @@ def empty_figure(caption: str) -> dict:
                                         "x": 0.5, "y": 0.5, "font": {"size": 15, "color": "#616161"}}]}}
 
 
+def scheme_colours(scheme: dict) -> tuple[np.ndarray, list[str]] | None:
+    """Each point's colour under ``scheme`` (:func:`colour_scheme`) as (code per point, colour of each code), or
+    None when the points are not coloured by a column."""
+    if scheme["kind"] == "none":
+        return None
+    codes = untyped(scheme["marker"]["color"]).astype(np.int64)
+    if scheme["kind"] == "numeric":      # levels 0–254 along the gradient, 255 missing
+        return codes, _viridis(255) + [MISSING_COLOUR]
+    return codes, [c for _, c in scheme["marker"]["colorscale"]]
+
+
 def highlight_trace(coords: np.ndarray, rows: np.ndarray, points: np.ndarray, roles: np.ndarray,
-                    texts: list[str]) -> dict:
+                    texts: list[str], own: tuple[np.ndarray, list[str]] | None = None) -> dict:
     """Trace-1 values for the highlighted points: ``rows`` index ``coords``; roles 0/1/2 as ROLE_COLOURS.
 
     The clicked point and its neighbours carry their labels on the plot; every highlight has a hover label.
+    ``own`` (:func:`scheme_colours` of these points) keeps each selected point's own colour — a selection of
+    high scores stays yellow on a gradient, a selected cluster its colour; without it they are ROLE_COLOURS[2].
     """
     dims = coords.shape[1]
     sizes = np.asarray(ROLE_SIZES[dims], dtype=np.float32)[roles] if len(roles) else np.empty(0, np.float32)
+    if own is None:
+        codes, colours = np.asarray(roles, dtype=np.int64), ROLE_COLOURS
+    else:
+        codes = np.where(roles < 2, roles, 2 + own[0]) if len(roles) else np.empty(0, np.int64)
+        colours = ROLE_COLOURS[:2] + list(own[1])
     # Draw the clicked point last so it sits on top.
     order = np.argsort(-roles, kind="stable")
-    rows, points, roles, sizes = rows[order], points[order], roles[order], sizes[order]
+    rows, points, roles, sizes, codes = rows[order], points[order], roles[order], sizes[order], codes[order]
     labels = [texts[i] for i in order]
     # customdata stays a plain list: dcc.Graph reads it per point from the trace as given.
     out = {"x": typed(coords[rows, 0]), "y": typed(coords[rows, 1]), "customdata": [int(p) for p in points],
            "hovertext": labels, "text": [t if r < 2 else "" for t, r in zip(labels, roles)],
-           "marker.color": typed(roles, "u1"), "marker.size": typed(sizes),
-           "marker.colorscale": [[i / (len(ROLE_COLOURS) - 1), c] for i, c in enumerate(ROLE_COLOURS)],
-           "marker.cmin": 0, "marker.cmax": len(ROLE_COLOURS) - 1}
+           "marker.color": typed(codes, "u1" if len(colours) <= 256 else "f4"), "marker.size": typed(sizes),
+           "marker.colorscale": [[i / (len(colours) - 1), c] for i, c in enumerate(colours)],
+           "marker.cmin": 0, "marker.cmax": len(colours) - 1}
     if dims == 3:
         out["z"] = typed(coords[rows, 2])
     return out

@@ -19,6 +19,7 @@ from components import ids
 from . import services
 from .data import kept_state
 from .figures import (HOVER_TEXT_MAX, aim_camera, apply, axis_names, build_figure, colour_scheme, density_trace,
+                      scheme_colours,
                       density_values, dot_opacity, empty_figure, highlight_trace, hover_texts, is_cluster_column, names_trace,
                       names_values, typed)
 from .sprites import images_for, ranges_from_relayout, thumbnail_url
@@ -168,7 +169,8 @@ class Canvas:
             return {**empty, "customdata": [], "text": [], "hovertext": []}, False
         pos, found = rows_in_view(self.points, pts)
         texts = hover_texts(self.ds.metadata, self.label_column(), pts[found], int(found.sum()))
-        return highlight_trace(self.coords, pos, pts[found], roles[found], texts), True
+        own = scheme_colours(colour_scheme(self.ds.metadata, self.view.get("colour_by"), pts[found]))
+        return highlight_trace(self.coords, pos, pts[found], roles[found], texts, own), True
 
     def density(self) -> dict:
         return density_values(self.coords if self.view.get("density") else None)

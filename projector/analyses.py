@@ -265,7 +265,14 @@ def _compute(kind, request, used, ds, points, n, cache, stages, should_stop, pro
         else:
             labels = kmeans_labels(space, used["k"])
         found = int(labels.max()) + 1 if len(labels) else 0
-        return {"labels": np.asarray(labels, dtype=np.int64)}, {"clusters": found, "noise": int((labels < 0).sum())}
+        from .clusters import central_members
+
+        central = central_members(space, labels)   # a name where the column's terms cannot give one
+        table = np.full((found, NAME_TERMS), -1, dtype=np.int64)
+        for c, rows in central.items():
+            table[c, :len(rows)] = rows
+        return ({"labels": np.asarray(labels, dtype=np.int64), "central": table},
+                {"clusters": found, "noise": int((labels < 0).sum())})
     if kind == "outliers":
         from .outliers import outlier_scores
 
@@ -434,7 +441,8 @@ def _column(kind, arrays, summary, used, ds, points):
     texts = None
     if column is not None:
         texts = np.asarray(column_as_text(ds.metadata[column]), dtype=object)[rows]
-    names = cluster_names(labels, texts, top=NAME_TERMS) if texts is not None else {}
+    central = {c: [r for r in row.tolist() if r >= 0] for c, row in enumerate(arrays.get("central", []))}
+    names = cluster_names(labels, texts, top=NAME_TERMS, central=central) if texts is not None else {}
     width = len(str(max(int(labels.max()), 0))) if len(labels) else 1
     value_of = {}
     for c in sorted(set(labels.tolist())):

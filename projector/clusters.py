@@ -255,15 +255,32 @@ def _by_size(labels) -> np.ndarray:
     return out
 
 
-def cluster_names(labels, texts, top: int = NAME_TERMS) -> dict[int, dict]:
+def central_members(space, labels, top: int = NAME_TERMS) -> dict[int, list[int]]:
+    """The ``top`` points of each cluster (labels ≥ 0) nearest its mean in ``space`` (the space it was found in),
+    nearest first, ties to the lower index: {label: [row, ...]}."""
+    X = np.asarray(space, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64)
+    out = {}
+    for lab in np.unique(labels[labels >= 0]):
+        rows = np.flatnonzero(labels == lab)
+        d = ((X[rows] - X[rows].mean(axis=0)) ** 2).sum(axis=1)
+        out[int(lab)] = rows[np.lexsort((rows, d))[:max(0, int(top))]].tolist()
+    return out
+
+
+def cluster_names(labels, texts, top: int = NAME_TERMS, central=None) -> dict[int, dict]:
     """A name for each cluster from the words of its points' ``texts``: {label: {"name", "terms", "size"}}.
 
     Terms are weighted by class-based TF-IDF (BERTopic's c-TF-IDF): W(t, c) = tf(t, c) · log(1 + A / f(t)),
     tf the count of t in cluster c, A the mean number of tokens per cluster, f(t) the count of t in
     all clusters (noise included). Tokens are lower-cased words (``\\w+``) when at least a quarter of the
     column's values hold several words, the whole value otherwise; empty values are skipped. The
-    name joins the ``top`` terms with " · " (ties to the alphabetically first); a cluster without
-    tokens is "cluster <i>", and −1 is "noise".
+    name joins the ``top`` terms with " · " (ties to the alphabetically first); only terms that occur at
+    least a tenth as often in the cluster as its most frequent one are kept (one stray 5 among 181 sixes does
+    not name the cluster). A cluster larger than ``top`` where no term repeats —
+    a column of unique values such as a vocabulary's tokens — is named by the values of its most central
+    points instead, when ``central`` ({label: rows, nearest its mean first}, :func:`central_members`) gives
+    them (``"by": "central"``). A cluster without tokens is "cluster <i>"; −1 is "noise".
     """
     labels = np.asarray(labels, dtype=np.int64)
     values = [_text(v) for v in texts]
@@ -287,13 +304,22 @@ def cluster_names(labels, texts, top: int = NAME_TERMS) -> dict[int, dict]:
     for lab in sorted(counts):
         bag = counts[lab]
         weights = {t: c * math.log(1 + mean_tokens / total[t]) for t, c in bag.items()}
-        terms = sorted(weights, key=lambda t: (-weights[t], t))[:max(0, int(top))]
+        ranked = sorted(weights, key=lambda t: (-weights[t], t))
+        first = bag[ranked[0]] if ranked else 0
         size = int(np.count_nonzero(labels == lab))
+        members = [values[r] for r in (central or {}).get(int(lab), []) if values[r]]
+        by = "terms"
+        if first >= 2:
+            terms = [t for t in ranked if bag[t] >= 0.1 * first][:max(0, int(top))]
+        elif members and size > top:       # no term repeats in it: its own central points name it
+            terms, by = members, "central"
+        else:
+            terms = ranked[:max(0, int(top))]
         if lab < 0:
             name = "noise"
         else:
             name = " · ".join(terms) if terms else f"cluster {lab}"
-        out[int(lab)] = {"name": name, "terms": terms, "size": size}
+        out[int(lab)] = {"name": name, "terms": terms, "size": size, "by": by}
     return out
 
 

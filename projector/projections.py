@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -383,26 +382,12 @@ def _tsne(dataset, X, dims, params, subset, progress, stop, init=None):
                     "pca_dims": int(Xr.shape[1]) if Xr.shape[1] != X.shape[1] else None}
 
 
-class _EpochReader:
-    """A file-like sink for umap-learn's tqdm bar: turns "n/total" into progress and cancellation."""
-    _re = re.compile(r"(\d+)/(\d+)")
-
-    def __init__(self, progress, stop, offset, total):
-        self.progress, self.stop, self.offset, self.total = progress, stop, offset, total
-
-    def write(self, text):
-        if self.stop():
-            raise Cancelled()
-        m = self._re.search(text or "")
-        if m:
-            self.progress(self.offset + int(m.group(1)), self.total)
-
-    def flush(self):
-        pass
-
-
 def _umap(dataset, X, dims, params, subset, progress, stop, init=None):
+    import warnings
+
     import umap
+
+    from . import umap_fast
 
     n = X.shape[0]
     Xr = _reduce(X)
@@ -411,7 +396,6 @@ def _umap(dataset, X, dims, params, subset, progress, stop, init=None):
     progress(0, total)
     if stop():
         raise Cancelled()
-    reader = _EpochReader(progress, stop, 1, total)
     if n < UMAP_MIN_POINTS:
         raise DataError(f"UMAP needs at least {UMAP_MIN_POINTS} points to build its neighbour graph; there are "
                         f"{n}. Use PCA or t-SNE for so few.")
@@ -420,11 +404,24 @@ def _umap(dataset, X, dims, params, subset, progress, stop, init=None):
     start = "spectral" if n > max(params["n_neighbors"], dims) + 10 else "random"
     if init is not None and np.all(init.std(axis=0) > 0):
         start = init   # umap-learn scales each axis of a given start to 0–10 itself
+    # umap-learn makes the fuzzy graph and the start (no epochs); projector.umap_fast runs the epochs
     reducer = umap.UMAP(n_neighbors=max(2, min(params["n_neighbors"], n - 1)), min_dist=params["min_dist"],
-                        n_components=dims, n_epochs=n_epochs, random_state=params["seed"], init=start,
-                        tqdm_kwds={"disable": False, "file": reader, "bar_format": "{n}/{total}",
-                                   "mininterval": 0.2})
-    coords = _finite(reducer.fit_transform(Xr), "UMAP")
+                        n_components=dims, n_epochs=0, random_state=params["seed"], init=start)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*(n_jobs value|Graph is not fully connected|n_epochs).*")
+        layout_start = reducer.fit_transform(Xr)
+    if stop():
+        raise Cancelled()
+    progress(1, total)
+
+    def epoch_done(done):
+        if stop():
+            raise Cancelled()
+        if done % 5 == 0 or done == n_epochs:
+            progress(1 + done, total)
+
+    coords = _finite(umap_fast.optimize_layout(layout_start, reducer.graph_, n_epochs, reducer._a, reducer._b,
+                                               seed=params["seed"], on_epoch=epoch_done), "UMAP")
     progress(total, total)
     return coords, {"epochs": n_epochs}
 

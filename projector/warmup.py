@@ -1,4 +1,4 @@
-"""Compile umap-learn's (and the t-SNE kernel's) numba code once, so processes forked afterwards start warm.
+"""Compile umap-learn's (and the t-SNE and UMAP-epoch kernels') numba code once, so processes forked afterwards start warm.
 
 The warm fork server (:mod:`projector.forkservers`) imports :mod:`projector.warm`, which runs
 :func:`warm_all` before the server forks any job: the first UMAP fit in a fresh process spends ~25 s
@@ -20,8 +20,11 @@ def warm_umap(n: int = 4_500) -> None:
     import numpy as np
     import umap
 
+    from . import umap_fast
+
     X = np.random.default_rng(0).normal(size=(n, 16)).astype(np.float32)
-    umap.UMAP(n_neighbors=15, n_epochs=20).fit_transform(X)
+    umap.UMAP(n_neighbors=15, n_epochs=0).fit_transform(X)   # the graph and the start: umap-learn's
+    umap_fast.warm()                                         # the epochs: ours (numba's disk cache)
 
 
 def warm_tsne() -> None:
@@ -49,6 +52,9 @@ def compile_analysis() -> None:
     faithfulness.trustworthiness_continuity(X, C, 10, exact_max=1_000, sample=200)
     faithfulness.trustworthiness_continuity(X[:3_000], C[:3_000], 10, "cosine")
     quantised.warm()   # the int8 scan of exact nearest neighbours
+    from . import umap_fast
+
+    umap_fast.warm()   # UMAP's epochs
 
 
 def warm_all() -> None:

@@ -86,3 +86,36 @@ def test_an_analysis_score_is_a_gradient_however_few_values_it_takes():
     assert colour_scheme(frame, "agreement@10 vs B", None)["kind"] == "numeric"
     assert colour_scheme(frame, "neighbours kept (t-SNE, k=10)", None)["kind"] == "numeric"
     assert colour_scheme(frame, "digit", None)["kind"] == "category"
+
+
+def test_selected_points_keep_their_own_colour_and_the_clicked_one_its_role_colour():
+    """A selection of high scores stays yellow on the gradient, a selected category its colour (a fixed purple
+    read as the lowest score on Viridis); the clicked point and its neighbours keep red and orange."""
+    from callbacks.figures import ROLE_COLOURS, scheme_colours
+
+    from plotly.colors import sample_colorscale
+
+    frame = pd.DataFrame({"score": np.linspace(0, 1, 50), "kind": list("ab") * 25})   # 50 values: a gradient
+    coords = np.arange(100, dtype=np.float32).reshape(50, 2)
+    rows, roles = np.array([49, 0, 4, 5]), np.array([2, 2, 1, 0])
+
+    def colours_of(out):
+        scale = dict((round(p * out["marker.cmax"]), c) for p, c in out["marker.colorscale"])
+        return dict(zip(out["customdata"], (scale[int(c)] for c in untyped(out["marker.color"]))))
+
+    numeric = colour_scheme(frame, "score", None)
+    out = highlight_trace(coords, rows, rows, roles, list("wxyz"), scheme_colours(colour_scheme(frame, "score", rows)))
+    got = colours_of(out)
+    assert got[5] == ROLE_COLOURS[0] and got[4] == ROLE_COLOURS[1]
+    viridis = sample_colorscale("Viridis", [0.0, 1.0])
+    level = untyped(numeric["marker"]["color"])
+    assert (level[49], level[0]) == (254, 0)
+    assert got[49] == viridis[1] and got[0] == viridis[0]
+    category = colour_scheme(frame, "kind", None)
+    stops = [c for _, c in category["marker"]["colorscale"]]
+    got = colours_of(highlight_trace(coords, rows, rows, roles, list("wxyz"),
+                                     scheme_colours(colour_scheme(frame, "kind", rows))))
+    codes = untyped(category["marker"]["color"]).astype(int)
+    assert got[49] == stops[codes[49]] and got[0] == stops[codes[0]] and got[49] != got[0]
+    # not coloured by a column: the selection's own colour
+    assert colours_of(highlight_trace(coords, rows, rows, roles, list("wxyz")))[49] == ROLE_COLOURS[2]

@@ -103,11 +103,11 @@ def test_ctfidf_names_by_hand():
     names = clusters.cluster_names(labels, texts)
     # 8 tokens in 4 classes: A = 2; f(king) = 3, f(apple) = 2, the rest 1.
     # cluster 0: king 2·log(1 + 2/3) = 1.02 < prince = queen = log 3 = 1.10 → prince, queen, king
-    assert names[0] == {"name": "prince · queen · king", "terms": ["prince", "queen", "king"], "size": 2}
+    assert names[0] == {"name": "prince · queen · king", "terms": ["prince", "queen", "king"], "size": 2, "by": "terms"}
     # cluster 1: apple 2·log(1 + 2/2) = 1.39 > pear log 3 = 1.10
     assert names[1]["name"] == "apple · pear"
     assert names[-1]["name"] == "noise" and names[-1]["size"] == 1
-    assert names[2] == {"name": "cluster 2", "terms": [], "size": 1}
+    assert names[2] == {"name": "cluster 2", "terms": [], "size": 1, "by": "terms"}
     assert math.isclose(2 * math.log(1 + 2 / 3), 1.0217, abs_tol=1e-4)
 
 
@@ -122,3 +122,23 @@ def test_single_word_values_are_whole_tokens():
 def test_centres_are_medians():
     C = np.array([[0, 0], [1, 0], [10, 10], [2, 6], [5, 5]], dtype=float)
     assert clusters.cluster_centres(C, [0, 0, -1, 0, 1]) == {0: (1.0, 0.0), 1: (5.0, 5.0)}
+
+
+def test_a_stray_term_does_not_name_a_cluster_and_unique_values_name_it_by_its_central_points():
+    # 181 sixes and one 5: "6", not "6 · 5"
+    names = clusters.cluster_names([0] * 182, ["6"] * 181 + ["5"])
+    assert names[0]["name"] == "6"
+    # a vocabulary: every value once; the cluster is named by the values of its points nearest its mean
+    rng = np.random.default_rng(0)
+    space = np.r_[rng.normal(0, 1, size=(50, 2)), rng.normal(20, 1, size=(40, 2))]
+    labels = np.r_[np.zeros(50, int), np.ones(40, int)]
+    tokens = [f"tok{i:03d}" for i in range(90)]
+    central = clusters.central_members(space, labels)
+    for c, rows in central.items():
+        own = np.flatnonzero(labels == c)
+        d = ((space[own] - space[own].mean(axis=0)) ** 2).sum(axis=1)
+        assert rows == own[np.argsort(d, kind="stable")[:3]].tolist()
+    names = clusters.cluster_names(labels, tokens, central=central)
+    assert names[1] == {"name": " · ".join(tokens[r] for r in central[1]), "terms": [tokens[r] for r in central[1]],
+                        "size": 40, "by": "central"}
+    assert clusters.cluster_names(labels, tokens)[0]["name"] == "tok000 · tok001 · tok002"   # no central points given
