@@ -317,6 +317,13 @@ def density_values(coords: np.ndarray | None) -> dict:
     at_points = np.sort(z[np.clip(np.searchsorted(y, P[:, 1]), 0, len(y) - 1),
                           np.clip(np.searchsorted(x, P[:, 0]), 0, len(x) - 1)])
     share = np.searchsorted(at_points, z, side="right") / len(at_points)   # share of points less dense than here
+    # drawn only over the points' own extent (plus a node): the grid's margin would widen the axes' range
+    # and shrink the map when the contours are switched on
+    cols = np.flatnonzero((x >= P[:, 0].min()) & (x <= P[:, 0].max()))
+    rows = np.flatnonzero((y >= P[:, 1].min()) & (y <= P[:, 1].max()))
+    cols = np.arange(max(cols.min() - 1, 0), min(cols.max() + 2, len(x))) if len(cols) else np.arange(len(x))
+    rows = np.arange(max(rows.min() - 1, 0), min(rows.max() + 2, len(y))) if len(rows) else np.arange(len(y))
+    x, y, share = x[cols], y[rows], np.ascontiguousarray(share[np.ix_(rows, cols)])
     return {"x": typed(x), "y": typed(y), "z": {**typed(share), "shape": f"{share.shape[0]}, {share.shape[1]}"},
             "visible": True}
 

@@ -106,5 +106,14 @@ def test_density_contours_are_a_patch_of_their_own(data_dir):
     assert touched(patch) >= {"data.2.z", "data.2.visible"} and not any(t.startswith("data.0") for t in touched(patch))
     fig_on = plot.full_draw(on, "shown", shown, "x", None)[0]
     z = fig_on["data"][2]["z"]
-    assert fig_on["data"][2]["visible"] is True and z["shape"] == "96, 96" and untyped(z).max() == pytest.approx(1.0)
+    assert fig_on["data"][2]["visible"] is True and untyped(z).max() == pytest.approx(1.0)
+    # the contours cover the points and no more than a grid node around them: the axes keep the map's range
+    coords = plot.coordinates("shown", shown)
+    x, y = untyped(fig_on["data"][2]["x"]), untyped(fig_on["data"][2]["y"])
+    rows, cols = (int(v) for v in z["shape"].split(", "))
+    assert (rows, cols) == (len(y), len(x)) and rows < 96 and cols < 96
+    for axis, nodes in ((0, x), (1, y)):
+        step = nodes[1] - nodes[0]
+        assert nodes[0] <= coords[:, axis].min() and nodes[-1] >= coords[:, axis].max()
+        assert coords[:, axis].min() - nodes[0] <= 1.01 * step and nodes[-1] - coords[:, axis].max() <= 1.01 * step
     assert plot.update(on, "shown", shown, drawn_on, None, False)[0] is plot.no_update   # nothing else changed
