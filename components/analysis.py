@@ -16,15 +16,19 @@ from . import ids
 from .parts import field, message
 
 
+# the settings below come back after a reload (the browser keeps them): a Run after a reload runs what was set
+KEPT = {"persistence": True, "persistence_type": "local"}
+
+
 def _number(component_id, value, lo, hi):
-    return dcc.Input(id=component_id, type="number", min=lo, max=hi, step=1, value=value, className="number")
+    return dcc.Input(id=component_id, type="number", min=lo, max=hi, step=1, value=value, className="number", **KEPT)
 
 
 def _clusters_tab():
     return html.Div([
-        dcc.RadioItems(id=ids.CLUSTER_ALGORITHM, value="hdbscan", inline=True, className="check",
+        dcc.RadioItems(id=ids.CLUSTER_ALGORITHM, **KEPT, value="hdbscan", inline=True, className="check",
                        options=[{"label": " HDBSCAN ", "value": "hdbscan"}, {"label": " k-means", "value": "kmeans"}]),
-        dcc.RadioItems(id=ids.CLUSTER_SPACE, value="vectors", inline=True, className="check",
+        dcc.RadioItems(id=ids.CLUSTER_SPACE, **KEPT, value="vectors", inline=True, className="check",
                        options=[{"label": " original vectors (exact PCA-50) ", "value": "vectors"},
                                 {"label": " the map on screen", "value": "map"}]),
         html.Div([field("Min cluster size", _number(ids.CLUSTER_MIN_SIZE, 15, 2, 100_000), inline=True),
@@ -38,10 +42,10 @@ def _clusters_tab():
 
 def _outliers_tab():
     return html.Div([
-        dcc.RadioItems(id=ids.OUTLIER_METHOD, value="kth", inline=True, className="check",
+        dcc.RadioItems(id=ids.OUTLIER_METHOD, **KEPT, value="kth", inline=True, className="check",
                        options=[{"label": " distance to k-th neighbour ", "value": "kth"},
                                 {"label": " local outlier factor", "value": "lof"}]),
-        dcc.RadioItems(id=ids.OUTLIER_SPACE, value="stored", className="check",
+        dcc.RadioItems(id=ids.OUTLIER_SPACE, **KEPT, value="stored", className="check",
                        options=[{"label": " the stored vectors, euclidean", "value": "stored"},
                                 {"label": " as the Inspector measures (spherize, metric)", "value": "view"}]),
         html.Div("LOF compares a point's density with its neighbours': a group of more than k outliers "

@@ -134,3 +134,25 @@ def test_trust_colours_the_map_by_the_neighbours_it_keeps_and_density_draws_cont
     dash_duo.find_element("#show-density input").click()
     until(lambda: dash_duo.driver.execute_script(f"return {PLOT}._fullData[2].visible;") is False, 20)
     assert console_errors(dash_duo) == []
+
+
+def test_the_analysis_settings_come_back_after_a_reload(dash_duo, projector_app):
+    """k-means with k = 7 on the map, LOF with k = 12: a reload keeps them, so the next Run runs what was set."""
+    open_app(dash_duo, projector_app)
+    open_analysis(dash_duo, "clusters")
+    dash_duo.find_element("#cluster-algorithm input[value=kmeans]").click()
+    dash_duo.find_element("#cluster-space input[value=map]").click()
+    set_input(dash_duo, "#cluster-k", 7)
+    open_analysis(dash_duo, "outliers")
+    dash_duo.find_element("#outlier-method input[value=lof]").click()
+    set_input(dash_duo, "#outlier-k", 12)
+    dash_duo.driver.refresh()
+    wait_points(dash_duo, 1797)
+    open_analysis(dash_duo, "clusters")
+    checked = "return document.querySelector(arguments[0]).checked;"
+    assert dash_duo.driver.execute_script(checked, "#cluster-algorithm input[value=kmeans]")
+    assert dash_duo.driver.execute_script(checked, "#cluster-space input[value=map]")
+    assert dash_duo.find_element("#cluster-k").get_attribute("value") == "7"
+    open_analysis(dash_duo, "outliers")
+    assert dash_duo.driver.execute_script(checked, "#outlier-method input[value=lof]")
+    assert dash_duo.find_element("#outlier-k").get_attribute("value") == "12"
