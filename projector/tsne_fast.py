@@ -2,6 +2,13 @@
 
 - ``knn``: the k nearest neighbours of every row with faiss: exact up to 50k points, an inverted
   file with a measured recall ≥ 0.99 above; in blocks, so a job can be cancelled between them.
+- ``gaussian_perplexity``: each point's Gaussian over its neighbours, its precision set so the perplexity is
+  the one asked for (openTSNE's ``compute_gaussian_perplexity``: the same P ∝ exp(−β·d²), to the same
+  tolerance, 1e-8 in entropy), by Newton steps on log β kept inside a bisection bracket: ~6 sums of k
+  exponentials a point where bisection takes ~30 (4.6 s → ~0.4 s at 100k points, 240 neighbours).
+- ``joint_probabilities``: the symmetric affinities (P + Pᵀ) / 2, normalised to sum 1, from each point's
+  conditional ones (openTSNE's ``joint_probabilities_nn``, which does it with scipy's sparse sum: 5 s of a
+  100k-point run) by a counting-sort transpose and a merge per row in numba (~0.5 s).
 - ``objective``: the KL-divergence gradient openTSNE's optimiser calls each iteration. Repulsion is
   openTSNE's own (FFT interpolation or Barnes-Hut); attraction over the sparse affinities is a numba
   kernel, ~2.5× faster than openTSNE's with the same result (relative difference 1e-15), that also
@@ -81,6 +88,156 @@ def _search(index, Q, rows, k):
     keep[~is_self.any(axis=1), k] = False
     m = len(rows)
     return found[keep].reshape(m, k), np.sqrt(np.maximum(d2[keep].reshape(m, k), 0.0))
+
+
+PERPLEXITY_TOL = 1e-8     # |entropy − log(perplexity)|, as openTSNE's
+PERPLEXITY_STEPS = 200
+
+
+@njit(parallel=True, fastmath=False, cache=True)
+def _gaussian_perplexity(dist, target, out):
+    n, k = dist.shape
+    for i in prange(n):
+        d0 = dist[i, 0] * dist[i, 0]
+        for a in range(k):
+            d0 = min(d0, dist[i, a] * dist[i, a])
+        beta = 1.0
+        lo_b = 0.0
+        hi_b = np.inf
+        for _ in range(PERPLEXITY_STEPS):
+            # P ∝ exp(−β(d² − d₀²)): the shift cancels in the normalisation and keeps the largest term 1
+            z = 0.0
+            m1 = 0.0
+            m2 = 0.0
+            for a in range(k):
+                e = dist[i, a] * dist[i, a] - d0
+                w = np.exp(-beta * e)
+                z += w
+                m1 += w * e
+                m2 += w * e * e
+            mean = m1 / z
+            entropy = np.log(z) + beta * mean            # H = log Z + β·E[d² − d₀²]
+            diff = entropy - target
+            if abs(diff) <= PERPLEXITY_TOL or beta > 1e280:   # met, or out of reach (ties at the nearest)
+                break
+            if diff > 0:          # too flat: a larger precision
+                lo_b = beta
+            else:
+                hi_b = beta
+            var = m2 / z - mean * mean                  # dH/dβ = −β·Var(d²)
+            step = beta - diff / (-beta * var) if var > 0 and beta > 0 else -1.0
+            if np.isfinite(step) and lo_b < step < hi_b:
+                beta = step
+            elif hi_b == np.inf:
+                beta = beta * 2.0
+            else:
+                beta = (lo_b + hi_b) / 2.0
+        z = 0.0
+        for a in range(k):
+            w = np.exp(-beta * (dist[i, a] * dist[i, a] - d0))
+            out[i, a] = w
+            z += w
+        for a in range(k):
+            out[i, a] /= z
+
+
+def gaussian_perplexity(distances, perplexity: float) -> np.ndarray:
+    """p_j|i (n × k, rows summing to 1) for each row's neighbour ``distances``: P ∝ exp(−β_i·d²) with the
+    entropy of row i within 1e-8 of log(perplexity), as openTSNE's ``compute_gaussian_perplexity``."""
+    dist = np.ascontiguousarray(distances, dtype=np.float64)
+    out = np.empty_like(dist)
+    _gaussian_perplexity(dist, float(np.log(perplexity)), out)
+    return out
+
+
+@njit(cache=True)
+def _transpose(idx, cond):
+    """Each row's incoming entries (the rows j that list it, with p_j|i's value), sources ascending."""
+    n, k = idx.shape
+    starts = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        for a in range(k):
+            starts[idx[i, a] + 1] += 1
+    for i in range(n):
+        starts[i + 1] += starts[i]
+    fill = starts[:-1].copy()
+    src = np.empty(n * k, dtype=np.int64)
+    val = np.empty(n * k, dtype=np.float64)
+    for i in range(n):           # i ascending: each row's incoming sources come out sorted
+        for a in range(k):
+            j = idx[i, a]
+            src[fill[j]] = i
+            val[fill[j]] = cond[i, a]
+            fill[j] += 1
+    return starts, src, val
+
+
+@njit(parallel=True, cache=True)
+def _sorted_rows(idx, cond):
+    """Each row's neighbours in ascending index order, with their values."""
+    out_idx = np.empty_like(idx)
+    out_cond = np.empty_like(cond)
+    for i in prange(idx.shape[0]):
+        order = np.argsort(idx[i])
+        for a in range(idx.shape[1]):
+            out_idx[i, a] = idx[i, order[a]]
+            out_cond[i, a] = cond[i, order[a]]
+    return out_idx, out_cond
+
+
+@njit(parallel=True, cache=True)
+def _merge(idx, cond, starts, src, val, count_only, indptr, indices, data):
+    """Row i of (P + Pᵀ) / 2: its own neighbours (``idx`` rows sorted) merged with its incoming entries."""
+    n, k = idx.shape
+    for i in prange(n):
+        a = 0
+        b = starts[i]
+        end = starts[i + 1]
+        m = 0
+        out = 0 if count_only else indptr[i]
+        while a < k or b < end:
+            ja = idx[i, a] if a < k else n
+            jb = src[b] if b < end else n
+            if not count_only:
+                if ja == jb:
+                    indices[out + m] = ja
+                    data[out + m] = (cond[i, a] + val[b]) / 2
+                elif ja < jb:
+                    indices[out + m] = ja
+                    data[out + m] = cond[i, a] / 2
+                else:
+                    indices[out + m] = jb
+                    data[out + m] = val[b] / 2
+            if ja <= jb:
+                a += 1
+            if jb <= ja:
+                b += 1
+            m += 1
+        if count_only:
+            indptr[i + 1] = m
+
+
+def joint_probabilities(idx, conditional, n_reference: int | None = None):
+    """openTSNE's ``joint_probabilities_nn`` with ``symmetrize=True`` and pair-wise normalisation: the CSR
+    matrix (P + Pᵀ) / 2 / Σ, indices sorted in each row, from ``idx`` (n × k neighbour indices, no repeats in
+    a row) and ``conditional`` (n × k, p_j|i)."""
+    import scipy.sparse as sp
+
+    idx, cond = _sorted_rows(np.ascontiguousarray(idx, dtype=np.int64),
+                             np.ascontiguousarray(conditional, dtype=np.float64))
+    n = idx.shape[0]
+    starts, src, val = _transpose(idx, cond)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    _merge(idx, cond, starts, src, val, True, indptr, np.empty(0, np.int64), np.empty(0))
+    np.cumsum(indptr, out=indptr)
+    indices = np.empty(indptr[-1], dtype=np.int32)
+    data = np.empty(indptr[-1], dtype=np.float64)
+    _merge(idx, cond, starts, src, val, False, indptr, indices, data)
+    data /= data.sum()
+    P = sp.csr_matrix((data, indices, indptr), shape=(n, n))
+    if not data.all():
+        P.eliminate_zeros()   # as scipy's sum leaves them: a pair whose two affinities underflowed is no entry
+    return P
 
 
 @njit(parallel=True, fastmath=True, cache=True, nogil=True)
@@ -168,3 +325,5 @@ def warm() -> None:
     P = sp.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))
     for with_error in (False, True):
         _attract(P.indptr, P.indices, P.data, np.zeros((2, 2)), np.zeros((2, 2)), with_error)
+    joint_probabilities(np.array([[1], [0], [0]]), np.ones((3, 1)))
+    gaussian_perplexity(np.array([[1.0, 2.0]]), 1.5)
