@@ -84,16 +84,11 @@ def _nearest_quantised(dataset, index: int, ids: np.ndarray, k: int, metric: str
     q64 = np.asarray(X[index], dtype=np.float64)
     if spherize:
         q64 = _spherized(q64[None], centroid)[0]
-    whole = len(ids) == dataset.num_points   # every row (ids is 0 … n − 1): one pass, no index array read
-    self_pos = np.array([index]) if whole else np.flatnonzero(ids == index)
+    self_pos = np.flatnonzero(ids == index)
     k = min(k, len(ids) - len(self_pos))
     if k <= 0:
         return []
-    copy = _quantised_copy(dataset, spherize)
-    if whole and quantised.VNNI:
-        pick = quantised.candidates_all(copy, len(ids), q64, k, metric, index)
-    else:
-        pick = quantised.candidates(copy, ids, q64, k, metric, self_pos)
+    pick = quantised.candidates(_quantised_copy(dataset, spherize), ids, q64, k, metric, self_pos)
     sel = ids[pick]
     exact = np.empty(len(sel))
     V = np.ascontiguousarray(X[sel])

@@ -115,11 +115,11 @@ def _int_dots_vnni(codes, rows, p8, correction, out):
             out[k] = _row_dot_u8s8(codes, rows[k], p8, nvec) - correction
 
 
-@njit(parallel=True, fastmath={"reassoc"}, cache=True)
+@njit(fastmath={"reassoc"}, cache=True)
 def _code_dots(codes, rows, q, out):
     """out[k] = codes[rows[k]] · q in float64, in any order of summation (its error bound holds for any)."""
     d = q.shape[0]
-    for k in prange(rows.shape[0]):
+    for k in range(rows.shape[0]):
         i = rows[k]
         acc = 0.0
         for j in range(d):
@@ -181,80 +181,6 @@ def _kth_smallest(values, k):
     return heap[0]
 
 
-@njit(fastmath=False, cache=True, inline="always")
-def _lower(dot, i, scales, code_norms, residual_norms, norms, t, r_norm, q_norm, cosine, slack):
-    """Row i's lower distance bound (``_bounds``'s lo) from its integer dot."""
-    s = scales[i]
-    approx = s * t * dot
-    bound = (s * code_norms[i] * r_norm + residual_norms[i] * q_norm) * (1 + slack) + slack * abs(approx)
-    if cosine:
-        denom = norms[i] * q_norm
-        return 1.0 - (approx + bound) / denom - slack if denom > 0 else 1.0 - slack
-    nrm = norms[i]
-    return max(nrm * nrm + q_norm * q_norm - 2.0 * (approx + bound) - slack * (nrm + q_norm) * (nrm + q_norm), 0.0)
-
-
-@njit(parallel=True, fastmath=False, cache=True)
-def _scan_below(codes, first, count, p8, correction, scales, code_norms, residual_norms, norms, t, r_norm, q_norm,
-                cosine, slack, tau, excluded, out, found):
-    """One pass over rows ``first .. first + count``: each row's integer dot (VNNI) and its lower bound at once;
-    the rows whose bound is at most ``tau`` go to ``out`` (block b writes from b · BLOCK_ROWS on, ``found[b]``
-    of them). Nothing else is written: no dots, no bounds of the rows left out."""
-    nvec = codes.shape[1] // LANE
-    for b in prange((count + BLOCK_ROWS - 1) // BLOCK_ROWS):
-        m = 0
-        for k in range(b * BLOCK_ROWS, min(count, (b + 1) * BLOCK_ROWS)):
-            i = first + k
-            dot = _row_dot_u8s8(codes, i, p8, nvec) - correction
-            if i != excluded and _lower(dot, i, scales, code_norms, residual_norms, norms, t, r_norm, q_norm,
-                                        cosine, slack) <= tau:
-                out[b * BLOCK_ROWS + m] = k
-                m += 1
-        found[b] = m
-
-
-SAMPLE_EVERY = 16   # the rows whose upper bounds give the scan its cut: every 16th
-
-
-def candidates_all(qr: QuantisedRows, n: int, q64: np.ndarray, k: int, metric: str, excluded: int) -> np.ndarray:
-    """:func:`candidates` over all ``n`` rows (positions = rows), in one pass over the codes.
-
-    Every 16th row is scored first: the k-th smallest of their upper bounds, τ₀, is at least the k-th smallest
-    upper bound of all rows (a subset's k-th smallest is never below the whole set's), so a row whose lower
-    bound exceeds τ₀ is farther than k rows for certain. The pass then reads each row's codes once and keeps
-    only rows at or below τ₀; :func:`candidates`' two cuts run on those few.
-    """
-    d = q64.shape[0]
-    top = float(np.abs(q64).max(initial=0.0))
-    t = top / 127.0 if top > 0 else 1.0
-    P = np.clip(np.rint(q64 / t), -127, 127)
-    r_norm = float(np.linalg.norm(q64 - t * P))
-    q_norm = float(np.linalg.norm(q64))
-    slack = 1e-12 * (d + 16)
-    padded = np.zeros(qr.codes.shape[1], dtype=np.int16)
-    padded[:d] = P
-    p8 = padded.astype(np.int8)
-    correction = np.int32(128 * int(padded.sum()))
-    sample = np.arange(0, n, SAMPLE_EVERY, dtype=np.int64)
-    sample = sample[sample != excluded]
-    tau = np.inf
-    if len(sample) >= k:
-        dots = np.empty(len(sample), dtype=np.int32)
-        _int_dots_vnni(qr.codes, sample, p8, correction, dots)
-        lo = np.empty(len(sample))
-        hi = np.empty(len(sample))
-        _bounds(dots, sample, qr.scales, qr.code_norms, qr.residual_norms, qr.norms, t, r_norm, q_norm,
-                metric == "cosine", slack, lo, hi)
-        tau = _kth_smallest(hi, k)
-    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
-    out = np.empty(blocks * BLOCK_ROWS, dtype=np.int64)
-    found = np.zeros(blocks, dtype=np.int64)
-    _scan_below(qr.codes, 0, n, p8, correction, qr.scales, qr.code_norms, qr.residual_norms, qr.norms, t, r_norm,
-                q_norm, metric == "cosine", slack, tau, excluded, out, found)
-    near = out.reshape(blocks, BLOCK_ROWS)[np.arange(BLOCK_ROWS)[None, :] < found[:, None]]
-    return near[candidates(qr, near, q64, k, metric, np.empty(0, dtype=np.int64))]
-
-
 def candidates(qr: QuantisedRows, rows: np.ndarray, q64: np.ndarray, k: int, metric: str,
                excluded: np.ndarray) -> np.ndarray:
     """Positions into ``rows`` that may hold one of the k nearest rows to ``q64`` (a superset, proven).
@@ -297,45 +223,41 @@ def _within(qr, rows, dots, t, r_norm, q_norm, metric, slack, k, excluded):
     return np.flatnonzero(lo <= _kth_smallest(hi, k))
 
 
-@njit(parallel=True, fastmath=False, cache=True)
+@njit(fastmath=False, cache=True)
 def exact_distances(V, q64, centroid, spherize, cosine, out):
     """Float64 distances of rows ``V`` to ``q64``, as :func:`projector.neighbors._exact_distances` defines them
-    (spherized first when asked), row by row in one fixed order: equal rows get equal distances (each row's
-    sums run in the same order whichever thread takes it)."""
+    (spherized first when asked), row by row in one fixed order: equal rows get equal distances."""
     d = V.shape[1]
+    v = np.empty(d)
     qq = 0.0
     for j in range(d):
         qq += q64[j] * q64[j]
     q_norm = np.sqrt(qq)
-    for k in prange(V.shape[0]):
-        r = 1.0
+    for k in range(V.shape[0]):
+        for j in range(d):
+            v[j] = V[k, j]
         if spherize:
-            rr = 0.0
+            r = 0.0
             for j in range(d):
-                c = V[k, j] - centroid[j]
-                rr += c * c
-            r = np.sqrt(rr)
-            if not r > 0:
-                r = 0.0
+                v[j] -= centroid[j]
+                r += v[j] * v[j]
+            r = np.sqrt(r)
+            if r > 0:
+                for j in range(d):
+                    v[j] /= r
         if cosine:
             vv = 0.0
             dot = 0.0
             for j in range(d):
-                x = V[k, j] + 0.0
-                if spherize:
-                    x = (x - centroid[j]) / r if r > 0 else x - centroid[j]
-                vv += x * x
-                dot += x * q64[j]
+                vv += v[j] * v[j]
+                dot += v[j] * q64[j]
             denom = np.sqrt(vv) * q_norm
             sim = dot / denom if denom > 0 else 0.0
             out[k] = min(max(1.0 - sim, 0.0), 2.0)
         else:
             acc = 0.0
             for j in range(d):
-                x = V[k, j] + 0.0
-                if spherize:
-                    x = (x - centroid[j]) / r if r > 0 else x - centroid[j]
-                acc += (x - q64[j]) * (x - q64[j])
+                acc += (v[j] - q64[j]) * (v[j] - q64[j])
             out[k] = np.sqrt(acc)
 
 
@@ -350,6 +272,3 @@ def warm() -> None:
                 exact_distances(np.ones((2, 8), dtype=dtype), np.ones(8), np.zeros(8), spherize,
                                 metric == "cosine", np.empty(2))
     _int_dots(codes, np.arange(4), np.zeros(LANE, dtype=np.int16), np.empty(4, dtype=np.int32))
-    if VNNI:
-        for metric in ("cosine", "euclidean"):
-            candidates_all(qr, 4, np.ones(8), 2, metric, 0)
