@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit, prange
 
 from .errors import Cancelled, DataError
+from .threads import serialised
 
 SKLEARN_HDBSCAN_MAX = 5_000   # up to this many points scikit-learn's HDBSCAN itself (its MST is O(N²))
 MST_GROUP_ROWS = 256         # points per group of the spanning-tree search (at least) …
@@ -181,6 +182,7 @@ def _root(parent, x):
     return x
 
 
+@serialised
 @njit(parallel=True, cache=True, nogil=True)
 def _foreign(prod, rows, qpos, c0, sq, comp, core, bound, best_w, best_y):
     """Lightest mutual-reachability edge from each query to a point of another component in one block.

@@ -16,6 +16,7 @@ from numba import njit, prange
 
 from .errors import Cancelled, DataError
 from .knn import METRICS, TREE_MAX_DIMS, Space, map_neighbors_of, neighbors_of
+from .threads import serialised
 
 RANK_BLOCK_BYTES = 256 << 20    # float64 products from a block of rows to all points, held at once
 
@@ -187,6 +188,7 @@ def _space_ranks(space, rows, targets, stop):
     return 1 + below
 
 
+@serialised
 @njit(parallel=True, cache=True, nogil=True)
 def _count_float32(prod, start, sub, pos, tpos, sq, rn, err, gamma, emax, dts, X, scale, wscale, ids, below):
     """below[r, t] += points among positions start… (the products' columns) closer to row r than its target t
@@ -229,6 +231,7 @@ def _count_float32(prod, start, sub, pos, tpos, sq, rn, err, gamma, emax, dts, X
             below[r, t] += cnt
 
 
+@serialised
 @njit(parallel=True, cache=True, nogil=True)
 def _target_distances(X, scale, ids, pos, tpos, out):
     for r in prange(tpos.shape[0]):
@@ -256,6 +259,7 @@ def _map_ranks(C, rows, targets, stop):
     return ranks
 
 
+@serialised
 @njit(parallel=True, cache=True, nogil=True)
 def _rank_products(prod, sq, rows, targets, cosine, out):
     for r in prange(prod.shape[0]):
@@ -266,6 +270,7 @@ def _rank_products(prod, sq, rows, targets, cosine, out):
         _rank_in_row(vals, i, targets[r], out[r])
 
 
+@serialised
 @njit(parallel=True, cache=True, nogil=True)
 def _rank_direct(U, sq, rows, targets, cosine, out):
     n, d = U.shape
@@ -280,6 +285,7 @@ def _rank_direct(U, sq, rows, targets, cosine, out):
         _rank_in_row(vals, i, targets[r], out[r])
 
 
+@serialised
 @njit(parallel=True, cache=True, nogil=True)
 def _rank_map(C, rows, targets, out):
     n, d = C.shape

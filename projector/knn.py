@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit, prange
 
 from .errors import Cancelled, DataError
+from .threads import serialised
 
 METRICS = ("euclidean", "cosine")
 BLOCK_BYTES = 512 << 20      # float32 distances held at once, per block of queries
@@ -450,6 +451,7 @@ def _row_norms(X, scale):
     return out
 
 
+@serialised
 @njit(parallel=True, cache=True, nogil=True)
 def _norms(X, scale, out):
     for i in prange(X.shape[0]):
@@ -460,6 +462,7 @@ def _norms(X, scale, out):
         out[i] = np.sqrt(s)
 
 
+@serialised
 @njit(parallel=True, cache=True, nogil=True)
 def _lower_bounds(zc, pos, group_of, znorm, csq, radius, axis_len, axis_lo, axis_hi, r_lo, r_hi, g_rlo, g_rhi,
                   err, g_err, out):
@@ -493,6 +496,7 @@ def _lower_bounds(zc, pos, group_of, znorm, csq, radius, axis_len, axis_lo, axis
             out[r, h] = lb * lb
 
 
+@serialised
 @njit(parallel=True, cache=True, nogil=True, fastmath=True)
 def _merge(prod, rows, qpos, cols, sq, rn, err, gamma, lo_d, lo_i, hi_top):
     """Fold one block of float32 dot products into each query's buffers.
@@ -570,6 +574,7 @@ def _merge(prod, rows, qpos, cols, sq, rn, err, gamma, lo_d, lo_i, hi_top):
                 h = np.float32(0.5 * (nq - thr) - loose)
 
 
+@serialised
 @njit(parallel=True, cache=True, nogil=True, fastmath=True)
 def _exact(X, scale, qid, ptr, cid, cosine, norms, out):
     """float64 distances: √Σ(x − y)², or 1 − x·y / (|x||y|) clipped to [0, 2], of the scaled rows.
@@ -593,6 +598,7 @@ def _exact(X, scale, qid, ptr, cid, cosine, norms, out):
                 out[p] = np.sqrt(s)
 
 
+@serialised
 @njit(parallel=True, cache=True, nogil=True)
 def _select(ptr, cid, d, k, idx, dist):
     """Per row, the k smallest (distance, id) of its candidates, sorted."""

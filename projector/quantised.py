@@ -24,6 +24,8 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .threads import serialised
+
 os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
 
 MAX_DIM = 65_536             # 255 · 127 · D must stay below 2³¹ for the int32 dot
@@ -63,6 +65,7 @@ def quantise_rows(rows_f64_blocks, n: int, d: int) -> QuantisedRows:
     return QuantisedRows(codes, scales, code_norms, residual_norms, norms)
 
 
+@serialised
 @njit(parallel=True, fastmath=False, cache=True)
 def _int_dots(codes, rows, p16, out):
     """out[k] = (codes[rows[k]] − 128) · p16 (``p16`` zero-padded like the codes), exactly: each int8 × int8
@@ -105,6 +108,7 @@ def _row_dot_u8s8(typingctx, U, i, p, nvec):
     return sig, codegen
 
 
+@serialised
 @njit(parallel=True, fastmath=False, cache=True)
 def _int_dots_vnni(codes, rows, p8, correction, out):
     """out[k] = (codes[rows[k]] − 128) · p8 exactly: U·P in int32 (≤ 255·127·D < 2³¹) minus 128·ΣP."""

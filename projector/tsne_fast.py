@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit, prange
 
 from .errors import Cancelled
+from .threads import serialised
 
 KNN_BLOCK = 4_096        # query rows per faiss call; a cancel is noticed between blocks
 KNN_EXACT_MAX = 50_000   # exact (flat) search up to this many points; an inverted-file index above
@@ -94,6 +95,7 @@ PERPLEXITY_TOL = 1e-8     # |entropy − log(perplexity)|, as openTSNE's
 PERPLEXITY_STEPS = 200
 
 
+@serialised
 @njit(parallel=True, fastmath=False, cache=True)
 def _gaussian_perplexity(dist, target, out):
     n, k = dist.shape
@@ -172,6 +174,7 @@ def _transpose(idx, cond):
     return starts, src, val
 
 
+@serialised
 @njit(parallel=True, cache=True)
 def _sorted_rows(idx, cond):
     """Each row's neighbours in ascending index order, with their values."""
@@ -185,6 +188,7 @@ def _sorted_rows(idx, cond):
     return out_idx, out_cond
 
 
+@serialised
 @njit(parallel=True, cache=True)
 def _merge(idx, cond, starts, src, val, count_only, indptr, indices, data):
     """Row i of (P + Pᵀ) / 2: its own neighbours (``idx`` rows sorted) merged with its incoming entries."""
@@ -240,6 +244,7 @@ def joint_probabilities(idx, conditional, n_reference: int | None = None):
     return P
 
 
+@serialised
 @njit(parallel=True, fastmath=True, cache=True, nogil=True)
 def _attract(indptr, indices, data, Y, gradient, with_error):
     """gradient[i] += Σ_j p_ij · (y_i − y_j) / (1 + |y_i − y_j|²)   (Student-t, one degree of freedom).

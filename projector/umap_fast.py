@@ -23,6 +23,8 @@ import os
 import numpy as np
 from numba import njit, prange
 
+from .threads import serialised
+
 os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
 
 CHUNKS = 256           # chunks of edges per epoch; each has its own random stream
@@ -49,6 +51,7 @@ def _clip(v):
 
 # no fast-math: a reciprocal in place of the division would move an edge's count of negative samples at whole
 # numbers (it is a floor of a quotient), and the count is part of the schedule
+@serialised
 @njit(parallel=True, fastmath=False, cache=True)
 def _epoch(Y, head, tail, every, every_negative, next_sample, next_negative, epoch, a, b, gamma, alpha, seed,
            chunks):

@@ -79,11 +79,21 @@ def warm_all() -> None:
 _thread: threading.Thread | None = None
 
 
+def _warm_holding_the_lock() -> None:
+    """The warm-up beside a job in this process: umap-learn's numba code cannot take a lock of ours, so the
+    warm-up holds the one every parallel kernel of ours takes (see :mod:`projector.threads`), and the job's
+    kernels wait for it; a UMAP job waits for the whole warm-up anyway (:func:`warming`)."""
+    from .threads import LOCK
+
+    with LOCK:
+        warm_all()
+
+
 def warm_in_background() -> None:
     """Warm up in a thread of this process (a Celery pool process): jobs run meanwhile."""
     global _thread
     if _thread is None:
-        _thread = threading.Thread(target=warm_all, daemon=True, name="warm-up")
+        _thread = threading.Thread(target=_warm_holding_the_lock, daemon=True, name="warm-up")
         _thread.start()
 
 

@@ -94,7 +94,8 @@ def test_progress_says_the_stage_and_the_iteration_with_time_left(world):
     finally:
         jobs.PROGRESS_EVERY_S = saved
     texts = [t for t in seen if t]
-    assert any(t.startswith("t-SNE iteration") and "left" in t for t in texts)
+    # a time-left estimate after the iterations began ("almost done" when under a second: 120 points are quick)
+    assert any(t.startswith("t-SNE iteration") and (" left" in t or "almost done" in t) for t in texts), texts
     assert registry.record(req["key"])["frame"] > 1   # frames were written along the way
 
 
