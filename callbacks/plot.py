@@ -267,7 +267,10 @@ def update(view: dict, kind: str, target: dict, drawn: dict, relayout, relayout_
             patch["layout"]["images"] = images
             images_shown = bool(images)
         drawn["images_on"] = bool(view.get("images"))
-    if changed["coords"] or changed["selection"] or changed["label"] or images_shown != drawn.get("images"):
+    # the highlight follows the colouring too when something is highlighted: selected points keep their colour
+    recoloured = changed["colour"] and len(highlighted(selection_of(view))[0]) > 0
+    if changed["coords"] or changed["selection"] or changed["label"] or recoloured or \
+            images_shown != drawn.get("images"):
         trace, selected = canvas.highlight()
         apply(patch["data"][1], trace)
         patch["data"][0]["marker"]["opacity"] = dot_opacity(selected, images_shown)

@@ -135,3 +135,15 @@ def test_every_label_is_written_on_the_plot_only_for_a_few_points(data_dir, n, l
     view = view_of(ds, PCA)
     trace = plot.reconcile(view, shown_of(view), None, None, None, None)["figure"]["data"][0]
     assert ("text" in trace) is labelled and trace["mode"] == ("markers+text" if labelled else "markers")
+
+
+def test_a_recolour_redraws_the_selected_points_in_their_new_colours(words):
+    """Seen on a walk: selected points kept their cluster colour after the map was recoloured by a score."""
+    selection = keep_points({"dataset": words.id, "anchor": None, "neighbors": [], "points": None, "filter": False,
+                             "search": None}, [0, 1, 2])
+    view = view_of(words, PCA, colour="group", label="word", selection=selection)
+    shown = shown_of(view)
+    first = plot.reconcile(view, shown, None, None, None, None)
+    recoloured = plot.reconcile(view_of(words, PCA, colour="score", label="word", selection=selection), shown, None,
+                                None, None, first["drawn"])
+    assert {"data.1.marker.color", "data.1.marker.colorscale"} <= touched(recoloured["figure"])
